@@ -1,0 +1,41 @@
+"""keep_alive durations: Go duration strings ("5m", "1h30m", "-1s"), plain numbers are seconds."""
+
+from __future__ import annotations
+
+import math
+import re
+
+__all__ = ["parse_duration", "FOREVER"]
+
+FOREVER = math.inf
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds; negative values mean forever (returned as `FOREVER`). Raises ValueError."""
+    if isinstance(value, bool):
+        raise ValueError(f"invalid duration {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ValueError("invalid duration \"\"")
+        try:
+            seconds = float(text)
+        except ValueError:
+            sign = -1.0 if text.startswith("-") else 1.0
+            body = text.lstrip("+-")
+            pos, total = 0, 0.0
+            for m in _PART.finditer(body):
+                if m.start() != pos:
+                    break
+                total += float(m.group(1)) * _UNITS[m.group(2)]
+                pos = m.end()
+            if pos != len(body) or not body:
+                raise ValueError(f'time: invalid duration "{value}"') from None
+            seconds = sign * total
+    else:
+        raise ValueError(f"invalid duration {value!r}")
+    return FOREVER if seconds < 0 else seconds

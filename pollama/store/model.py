@@ -1,0 +1,136 @@
+"""A model resolved from the store: its manifest, config, GGUF metadata and text layers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pollama.gguf import GGUFInfo, read_gguf
+from pollama.store.layout import Manifest, Store
+from pollama.store.names import Name
+
+__all__ = ["Model", "load_model", "gguf_info", "capabilities_of"]
+
+_info_cache: dict[tuple[str, bool], GGUFInfo] = {}
+_info_lock = threading.Lock()
+
+
+def gguf_info(path: Path, key: str, *, arrays: bool = False) -> GGUFInfo:
+    """GGUF header of a blob, cached by digest (blobs never change)."""
+    with _info_lock:
+        hit = _info_cache.get((key, arrays))
+    if hit is None:
+        hit = read_gguf(path, arrays=arrays)
+        with _info_lock:
+            if len(_info_cache) > 64:
+                _info_cache.clear()
+            _info_cache[(key, arrays)] = hit
+    return hit
+
+
+@dataclass
+class Model:
+    name: Name
+    manifest: Manifest
+    digest: str
+    config: dict[str, Any]
+    modified_at: dt.datetime
+    model_path: Path | None = None
+    model_digest: str | None = None
+    adapters: list[Path] = field(default_factory=list)
+    projectors: list[Path] = field(default_factory=list)
+    template: str | None = None
+    system: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    license: list[str] = field(default_factory=list)
+
+    def info(self, *, arrays: bool = False) -> GGUFInfo | None:
+        if self.model_path is None or self.model_digest is None:
+            return None
+        return gguf_info(self.model_path, self.model_digest, arrays=arrays)
+
+    @property
+    def chat_template(self) -> str | None:
+        info = self.info()
+        return info.chat_template if info else None
+
+    @property
+    def capabilities(self) -> list[str]:
+        return capabilities_of(self)
+
+    def details(self) -> dict[str, Any]:
+        families = self.config.get("model_families") or (
+            [self.config["model_family"]] if self.config.get("model_family") else None
+        )
+        return {
+            "parent_model": self.config.get("parent_model", ""),
+            "format": self.config.get("model_format", "gguf"),
+            "family": self.config.get("model_family", ""),
+            "families": families,
+            "parameter_size": self.config.get("model_type", ""),
+            "quantization_level": self.config.get("file_type", ""),
+        }
+
+
+def capabilities_of(model: Model) -> list[str]:
+    """Ollama's capability list: completion/embedding, vision, tools, insert, thinking."""
+    from pollama.prompt.render import template_capabilities
+
+    info = model.info()
+    caps: list[str] = []
+    if info is not None and info.is_embedding_model:
+        caps.append("embedding")
+    else:
+        caps.append("completion")
+        caps.extend(sorted(template_capabilities(model.template, model.chat_template)))
+    if model.projectors or (info is not None and info.arch_key("vision.block_count") is not None):
+        caps.append("vision")
+    return caps
+
+
+def _text(store: Store, digest: str) -> str:
+    return store.blob_path(digest).read_text(encoding="utf-8")
+
+
+def load_model(store: Store, name: Name) -> Model:
+    """Resolve a name; raises ModelNotFound (404)."""
+    manifest = store.read_manifest(name)
+    path = store.manifest_path(name)
+    try:
+        config = store.read_json_blob(manifest.config.digest)
+    except (FileNotFoundError, json.JSONDecodeError):
+        config = {}
+    model = Model(
+        name=name,
+        manifest=manifest,
+        digest=store.manifest_digest(name),
+        config=config if isinstance(config, dict) else {},
+        modified_at=dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone(),
+    )
+    for layer in manifest.layers:
+        kind = layer.media_type.rsplit(".", 1)[-1]
+        if kind == "model":
+            model.model_path = store.blob_path(layer.digest)
+            model.model_digest = layer.digest
+        elif kind == "adapter":
+            model.adapters.append(store.blob_path(layer.digest))
+        elif kind == "projector":
+            model.projectors.append(store.blob_path(layer.digest))
+        elif kind == "template":
+            model.template = _text(store, layer.digest)
+        elif kind == "system":
+            model.system = _text(store, layer.digest)
+        elif kind == "license":
+            model.license.append(_text(store, layer.digest))
+        elif kind == "params":
+            params = store.read_json_blob(layer.digest)
+            model.params = params if isinstance(params, dict) else {}
+        elif kind == "messages":
+            messages = store.read_json_blob(layer.digest)
+            model.messages = messages if isinstance(messages, list) else []
+    return model

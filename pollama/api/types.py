@@ -1,0 +1,201 @@
+"""Wire types of Ollama's REST API (requests). Responses are plain dicts built by the routes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pollama.api.errors import BadRequest
+
+__all__ = [
+    "Message", "ToolCall", "Tool", "GenerateRequest", "ChatRequest", "EmbedRequest", "EmbeddingsRequest",
+    "CreateRequest", "ShowRequest", "CopyRequest", "DeleteRequest", "PullRequest", "PushRequest",
+    "parse_request", "ModelRef",
+]
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, strict=True)
+
+
+class ToolCallFunction(_Base):
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    index: int | None = None
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _args(cls, v: Any) -> Any:
+        if isinstance(v, str):  # OpenAI-style clients send a JSON string
+            try:
+                return json.loads(v) if v.strip() else {}
+            except json.JSONDecodeError:
+                return {"_raw": v}
+        return v if v is not None else {}
+
+
+class ToolCall(_Base):
+    id: str | None = None
+    type: str | None = None
+    function: ToolCallFunction
+
+
+class Message(_Base):
+    role: str
+    content: str = ""
+    thinking: str | None = None
+    images: list[str] | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _content(cls, v: Any) -> Any:
+        return "" if v is None else v
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class Tool(_Base):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True)
+    type: str = "function"
+    function: dict[str, Any]
+
+
+class ModelRef(_Base):
+    """`model`, with the legacy `name` accepted as well."""
+
+    model: str | None = None
+    name: str | None = None
+
+    @property
+    def model_name(self) -> str:
+        return (self.model or self.name or "").strip()
+
+
+Think = bool | str | None
+Format = str | dict[str, Any] | None
+
+
+class GenerateRequest(ModelRef):
+    prompt: str = ""
+    suffix: str = ""
+    system: str | None = None
+    template: str | None = None
+    context: list[int] | None = None
+    stream: bool | None = None
+    raw: bool = False
+    format: Format = None
+    images: list[str] | None = None
+    options: dict[str, Any] | None = None
+    keep_alive: str | int | float | None = None
+    think: Think = None
+    logprobs: bool = False
+    top_logprobs: int = 0
+    debug_render_only: bool = Field(default=False, alias="_debug_render_only")
+
+
+class ChatRequest(ModelRef):
+    messages: list[Message] = Field(default_factory=list)
+    tools: list[Tool] | None = None
+    stream: bool | None = None
+    format: Format = None
+    options: dict[str, Any] | None = None
+    keep_alive: str | int | float | None = None
+    think: Think = None
+    logprobs: bool = False
+    top_logprobs: int = 0
+    debug_render_only: bool = Field(default=False, alias="_debug_render_only")
+
+
+class EmbedRequest(ModelRef):
+    input: str | list[str] | list[int] | list[list[int]] | None = None
+    truncate: bool | None = None
+    dimensions: int | None = None
+    options: dict[str, Any] | None = None
+    keep_alive: str | int | float | None = None
+
+
+class EmbeddingsRequest(ModelRef):
+    prompt: str = ""
+    options: dict[str, Any] | None = None
+    keep_alive: str | int | float | None = None
+
+
+class CreateRequest(ModelRef):
+    from_: str | None = Field(default=None, alias="from")
+    files: dict[str, str] | None = None
+    adapters: dict[str, str] | None = None
+    template: str | None = None
+    license: str | list[str] | None = None
+    system: str | None = None
+    parameters: dict[str, Any] | None = None
+    messages: list[Message] | None = None
+    quantize: str | None = None
+    quantization: str | None = None
+    modelfile: str | None = None
+    stream: bool | None = None
+
+
+class ShowRequest(ModelRef):
+    verbose: bool = False
+    system: str | None = None
+    template: str | None = None
+    options: dict[str, Any] | None = None
+
+
+class CopyRequest(_Base):
+    source: str
+    destination: str
+
+
+class DeleteRequest(ModelRef):
+    pass
+
+
+class PullRequest(ModelRef):
+    insecure: bool = False
+    stream: bool | None = None
+
+
+class PushRequest(ModelRef):
+    insecure: bool = False
+    stream: bool | None = None
+
+
+T = TypeVar("T", bound=BaseModel)
+
+_GO_TYPES = {"bool": "bool", "int": "int", "float": "float64", "str": "string", "list": "array",
+             "dict": "object", "NoneType": "null"}
+
+
+def _describe(err: ValidationError, cls: type[BaseModel]) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first.get("loc", ()))
+    if first.get("type") == "missing":
+        return f"missing required field \"{loc}\""
+    got = type(first.get("input")).__name__
+    return (f"json: cannot unmarshal {_GO_TYPES.get(got, got)} into Go struct field "
+            f"{cls.__name__}.{loc}: {first.get('msg', 'invalid value')}")
+
+
+def parse_request(raw: bytes, cls: type[T], *, allow_empty: bool = False) -> T:
+    """Decode and validate a JSON body; every failure is a 400 in Ollama's shape."""
+    if not raw.strip():
+        if allow_empty:
+            return cls()
+        raise BadRequest("missing request body")
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise BadRequest(f"invalid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise BadRequest(f"json: cannot unmarshal {type(data).__name__} into Go value of type {cls.__name__}")
+    try:
+        return cls.model_validate_json(raw)
+    except ValidationError as e:
+        raise BadRequest(_describe(e, cls)) from None

@@ -1,0 +1,348 @@
+"""Build a model from a create request: from a model, a GGUF blob or a safetensors folder, plus
+template / system / parameters / messages / license / adapters, optionally quantized.
+
+Nothing partial is left behind: blobs written by a failed create that no manifest references are
+removed, and the manifest is written last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from pollama.api.errors import BadRequest, ModelNotFound
+from pollama.api.types import CreateRequest
+from pollama.gguf import GGUFError, human_number, is_gguf, read_gguf
+from pollama.store import CONFIG_MEDIA_TYPE, MEDIA, Layer, Manifest, Model, Store, load_model, parse_name
+
+__all__ = ["create_model", "modelfile_to_request"]
+
+_TEXT_KINDS = ("template", "system", "params", "messages", "license")
+
+
+def modelfile_to_request(text: str, base: CreateRequest) -> CreateRequest:
+    """The legacy `modelfile` field: turn its instructions into the current request fields."""
+    from pollama.modelfile import ModelfileError, parse
+
+    try:
+        mf = parse(text)
+    except (ModelfileError, ValueError) as e:
+        raise BadRequest(str(e)) from None
+    data: dict[str, Any] = base.model_dump(by_alias=True, exclude_none=True)
+    data.pop("modelfile", None)
+    source = mf.get("model")
+    if source:
+        if source.startswith("@sha256:") or source.startswith("sha256:"):
+            data["files"] = {"model.gguf": source.lstrip("@")}
+        elif os.path.isabs(os.path.expanduser(source)):
+            data["from"] = os.path.expanduser(source)
+        else:
+            data["from"] = source
+    for key in ("template", "system"):
+        if mf.get(key) is not None:
+            data[key] = mf.get(key)
+    licenses = mf.all("license")
+    if licenses:
+        data["license"] = licenses
+    params = mf.parameters()
+    if params:
+        data["parameters"] = params
+    messages = mf.messages()
+    if messages:
+        data["messages"] = messages
+    adapters = mf.all("adapter")
+    if adapters:
+        data["adapters"] = {f"adapter{i}": a.lstrip("@") for i, a in enumerate(adapters)}
+    return CreateRequest.model_validate(data, strict=False)
+
+
+class _Builder:
+    """Collects layers; remembers blobs it wrote so a failure can take them back."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.layers: dict[str, list[Layer]] = {}
+        self.written: list[str] = []
+
+    def set(self, kind: str, layers: list[Layer]) -> None:
+        self.layers[kind] = layers
+
+    def add_bytes(self, kind: str, data: bytes) -> tuple[Layer, bool]:
+        existed = self.store.has_blob(_digest_of(data))
+        digest, size = self.store.write_blob_bytes(data)
+        if not existed:
+            self.written.append(digest)
+        return Layer(MEDIA[kind], digest, size), existed
+
+    def add_file(self, kind: str, path: Path) -> tuple[Layer, bool]:
+        digest, size = self.store.import_file(path)
+        self.written.append(digest)
+        return Layer(MEDIA[kind], digest, size), False
+
+    def ordered(self) -> list[Layer]:
+        order = ("model", "projector", "adapter", "template", "system", "params", "messages", "license")
+        return [layer for kind in order for layer in self.layers.get(kind, [])]
+
+    def rollback(self) -> None:
+        self.store.remove_unreferenced(self.written)
+
+
+def _digest_of(data: bytes) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _status(text: str, **extra: Any) -> dict[str, Any]:
+    return {"status": text, **extra}
+
+
+async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[str, Any]]:
+    """Async generator of Ollama's create progress objects; raises APIError on bad input."""
+    if req.modelfile:
+        req = modelfile_to_request(req.modelfile, req)
+    if not req.model_name:
+        raise BadRequest("model is required")
+    name = parse_name(req.model_name)
+    if not (req.from_ or req.files):
+        raise BadRequest("neither 'from' or 'files' was specified")
+    if req.template is not None:
+        _check_template(req.template)
+    params = _check_params(req.parameters)
+    builder = _Builder(store)
+    base: Model | None = None
+    try:
+        if req.files:
+            async for status in _from_files(store, builder, req.files):
+                yield status
+        else:
+            assert req.from_ is not None
+            source = req.from_
+            if os.path.isabs(source) and Path(source).exists():
+                async for status in _from_path(builder, Path(source)):
+                    yield status
+            else:
+                try:
+                    base = load_model(store, parse_name(source))
+                except ModelNotFound:
+                    raise BadRequest(f"model '{source}' not found; pull it first") from None
+                yield _status("reading model metadata")
+                for layer in base.manifest.layers:
+                    kind = layer.media_type.rsplit(".", 1)[-1]
+                    if kind in ("model", "projector", "adapter"):
+                        builder.layers.setdefault(kind, []).append(layer)
+                for layer in base.manifest.layers:
+                    yield _status(f"using existing layer {layer.digest}")
+        if "model" not in builder.layers:
+            raise BadRequest("no model layer: 'from' or 'files' must name a GGUF model or a safetensors folder")
+        quant = req.quantize or req.quantization
+        if quant:
+            async for status in _quantize(store, builder, quant):
+                yield status
+        if req.adapters:
+            adapters = []
+            for fname, digest in req.adapters.items():
+                path = _blob_or_400(store, digest, fname)
+                if not is_gguf(path):
+                    raise BadRequest(f"adapter {fname} is not a GGUF file (safetensors adapters are not supported)")
+                adapters.append(Layer(MEDIA["adapter"], _norm(digest), path.stat().st_size))
+            builder.set("adapter", builder.layers.get("adapter", []) + adapters)
+        # text layers: request values override the base model's
+        texts: dict[str, list[bytes]] = {}
+        if base is not None:
+            if base.template is not None:
+                texts["template"] = [base.template.encode()]
+            if base.system is not None:
+                texts["system"] = [base.system.encode()]
+            if base.license:
+                texts["license"] = [lic.encode() for lic in base.license]
+            if base.messages:
+                texts["messages"] = [json.dumps(base.messages).encode()]
+        merged = dict(base.params) if base is not None else {}
+        merged.update(params)
+        if merged:
+            texts["params"] = [json.dumps(merged).encode()]
+        if req.template is not None:
+            texts["template"] = [req.template.encode()]
+        if req.system is not None:
+            texts["system"] = [req.system.encode()]
+        if req.license is not None:
+            lic = [req.license] if isinstance(req.license, str) else req.license
+            texts["license"] = [x.encode() for x in lic]
+        if req.messages is not None:
+            texts["messages"] = [json.dumps([m.to_dict() for m in req.messages]).encode()]
+        for kind in _TEXT_KINDS:
+            if kind not in texts:
+                continue
+            layers = []
+            for data in texts[kind]:
+                label = "system" if kind == "system" else kind
+                layer, existed = builder.add_bytes(kind, data)
+                if not existed:
+                    yield _status(f"creating {label} layer")
+                yield _status(f"{'using already created' if existed else 'writing'} layer {layer.digest}")
+                layers.append(layer)
+            builder.set(kind, layers)
+        config_layer = _write_config(store, builder, base)
+        manifest = Manifest(config=config_layer, layers=builder.ordered())
+        yield _status("writing manifest")
+        await asyncio.to_thread(store.write_manifest, name, manifest)
+        yield _status("success")
+    except BaseException:
+        builder.rollback()
+        raise
+
+
+def _norm(digest: str) -> str:
+    from pollama.store import check_digest
+
+    return check_digest(digest)
+
+
+def _blob_or_400(store: Store, digest: str, fname: str) -> Path:
+    path = store.blob_path(_norm(digest))
+    if not path.is_file():
+        raise BadRequest(f"blob for {fname} ({digest}) not found; upload it with POST /api/blobs/{digest}")
+    return path
+
+
+def _check_template(template: str) -> None:
+    from pollama.prompt.gotemplate import Template, TemplateError
+
+    try:
+        Template.parse(template)
+    except TemplateError as e:
+        raise BadRequest(str(e)) from None
+
+
+def _check_params(params: dict[str, Any] | None) -> dict[str, Any]:
+    """Unknown parameter names are an error on create (as in a Modelfile); types are checked."""
+    from pollama.api.options import OptionsError, parse_parameter, validate_options
+
+    if not params:
+        return {}
+    try:
+        for key, value in params.items():
+            for item in value if isinstance(value, list) else [value]:
+                parse_parameter(key, item if isinstance(item, str) else json.dumps(item))
+        return validate_options(params)
+    except OptionsError as e:
+        raise BadRequest(str(e)) from None
+
+
+async def _from_path(builder: _Builder, path: Path) -> AsyncIterator[dict[str, Any]]:
+    if path.is_dir():
+        async for status in _convert_dir(builder, path):
+            yield status
+        return
+    yield _status("parsing GGUF")
+    _validate_gguf(path)
+    layer, _ = await asyncio.to_thread(builder.add_file, "model", path)
+    builder.set("model", [layer])
+    yield _status(f"using existing layer {layer.digest}")
+
+
+def _validate_gguf(path: Path) -> None:
+    try:
+        read_gguf(path)
+    except GGUFError as e:
+        raise BadRequest(f"invalid GGUF file: {e}") from None
+
+
+async def _from_files(store: Store, builder: _Builder, files: dict[str, str]) -> AsyncIterator[dict[str, Any]]:
+    paths = {fname: _blob_or_400(store, digest, fname) for fname, digest in files.items()}
+    for fname in paths:
+        if Path(fname).name != fname or fname.startswith("."):
+            raise BadRequest(f"invalid file name {fname!r}")
+    ggufs = [f for f, p in paths.items() if f.endswith(".gguf") or is_gguf(p)]
+    if ggufs:
+        yield _status("parsing GGUF")
+        models, projectors = [], []
+        for fname in ggufs:
+            path = paths[fname]
+            _validate_gguf(path)
+            info = read_gguf(path, tensors=False)
+            layer = Layer(MEDIA["model"], _norm(files[fname]), path.stat().st_size)
+            (projectors if info.architecture == "clip" else models).append(layer)
+            yield _status(f"using existing layer {layer.digest}")
+        if not models:
+            raise BadRequest("no model GGUF among the files (only projectors)")
+        builder.set("model", models[:1])
+        builder.set("projector", [Layer(MEDIA["projector"], p.digest, p.size) for p in projectors])
+        return
+    if "config.json" not in paths or not any(f.endswith(".safetensors") for f in paths):
+        raise BadRequest("files must contain a GGUF file or a safetensors model (config.json + *.safetensors)")
+    with tempfile.TemporaryDirectory(prefix="pollama-convert-", dir=store.root) as tmp:
+        for fname, path in paths.items():
+            os.symlink(path, Path(tmp) / fname)
+        async for status in _convert_dir(builder, Path(tmp)):
+            yield status
+
+
+async def _convert_dir(builder: _Builder, src: Path) -> AsyncIterator[dict[str, Any]]:
+    from pollama.convert import ConvertError, convert_safetensors
+
+    yield _status("converting model")
+    with tempfile.TemporaryDirectory(prefix="pollama-gguf-", dir=builder.store.root) as tmp:
+        out = Path(tmp) / "model.gguf"
+        try:
+            await asyncio.to_thread(convert_safetensors, src, out)
+        except ConvertError as e:
+            raise BadRequest(str(e)) from None
+        layer, _ = await asyncio.to_thread(builder.add_file, "model", out)
+    builder.set("model", [layer])
+    yield _status(f"creating new layer {layer.digest}")
+
+
+async def _quantize(store: Store, builder: _Builder, qtype: str) -> AsyncIterator[dict[str, Any]]:
+    from pollama.quantize import QUANT_TYPES, SOURCE_TYPES, QuantizeError, quantize
+
+    if qtype.lower() not in QUANT_TYPES:
+        raise BadRequest(f"unsupported quantization type {qtype}")
+    layer = builder.layers["model"][0]
+    src = store.blob_path(layer.digest)
+    current = read_gguf(src).file_type
+    if current not in SOURCE_TYPES:
+        raise BadRequest(f"quantization is only supported for F16 and F32 models, not {current}")
+    yield _status(f"quantizing {current} model to {qtype.upper()}", digest="0", total=layer.size, completed=0)
+    with tempfile.TemporaryDirectory(prefix="pollama-quant-", dir=store.root) as tmp:
+        out = Path(tmp) / "q.gguf"
+        try:
+            await quantize(src, out, qtype)
+        except QuantizeError as e:
+            raise BadRequest(str(e)) from None
+        yield _status(f"quantizing {current} model to {qtype.upper()}", digest="0", total=layer.size,
+                      completed=layer.size)
+        yield _status("verifying conversion")
+        _validate_gguf(out)
+        new, _ = await asyncio.to_thread(builder.add_file, "model", out)
+    builder.set("model", [new])
+    yield _status(f"creating new layer {new.digest}")
+
+
+def _write_config(store: Store, builder: _Builder, base: Model | None) -> Layer:
+    model_layer = builder.layers["model"][0]
+    info = read_gguf(store.blob_path(model_layer.digest))
+    arch = info.architecture
+    config: dict[str, Any] = {
+        "model_format": "gguf",
+        "model_family": arch,
+        "model_families": [arch],
+        "model_type": human_number(info.parameter_count),
+        "file_type": info.file_type,
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer.digest for layer in builder.ordered()]},
+    }
+    if base is not None and base.config.get("parent_model"):
+        config["parent_model"] = base.config["parent_model"]
+    data = json.dumps(config, separators=(",", ":")).encode()
+    digest, size = store.write_blob_bytes(data)
+    builder.written.append(digest)
+    return Layer(CONFIG_MEDIA_TYPE, digest, size)
+

@@ -1,0 +1,239 @@
+"""Model management routes: tags, show, create, blobs, copy, delete, pull, push."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from pollama.api.errors import APIError, BadRequest, ModelNotFound
+from pollama.api.types import (
+    CopyRequest,
+    CreateRequest,
+    DeleteRequest,
+    PullRequest,
+    PushRequest,
+    ShowRequest,
+    parse_request,
+)
+from pollama.create import create_model
+from pollama.store import Model, Store, check_digest, load_model, parse_name
+from pollama.store.names import Name
+
+__all__ = ["router", "show_model", "model_modelfile", "iso"]
+
+router = APIRouter()
+
+
+def iso(t: dt.datetime) -> str:
+    return t.isoformat()
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def _required_name(raw: str) -> Name:
+    if not raw:
+        raise BadRequest("model is required")
+    return parse_name(raw)
+
+
+@router.api_route("/api/tags", methods=["GET", "HEAD"])
+async def tags(request: Request) -> Response:
+    store = _store(request)
+    models = await asyncio.to_thread(_list_models, store)
+    return JSONResponse({"models": models})
+
+
+def _list_models(store: Store) -> list[dict[str, Any]]:
+    out = []
+    for name, _path in store.iter_manifests():
+        try:
+            model = load_model(store, name)
+        except (APIError, OSError, ValueError, KeyError):
+            continue  # unreadable manifest: skip it as Ollama does
+        out.append({
+            "name": name.display,
+            "model": name.display,
+            "modified_at": iso(model.modified_at),
+            "size": sum(layer.size for layer in model.manifest.layers),
+            "digest": model.digest.split(":", 1)[1],
+            "details": model.details(),
+        })
+    out.sort(key=lambda m: m["modified_at"], reverse=True)
+    return out
+
+
+def format_parameters(params: dict[str, Any]) -> str:
+    """Ollama's `parameters` text of /api/show: `%-30s %#v` per value."""
+    lines = []
+    for key in sorted(params):
+        values = params[key] if isinstance(params[key], list) else [params[key]]
+        for v in values:
+            shown = json.dumps(v) if isinstance(v, str) else ("true" if v is True else "false" if v is False else v)
+            lines.append(f"{key:<30} {shown}")
+    return "\n".join(lines)
+
+
+def model_modelfile(model: Model) -> str:
+    from pollama.modelfile import render_show_modelfile
+
+    source = str(model.model_path) if model.model_path else ""
+    return render_show_modelfile(
+        model.name.display, source, model.template, model.system, model.params, model.messages,
+        model.license, [str(a) for a in model.adapters],
+    )
+
+
+def show_model(model: Model, verbose: bool = False) -> dict[str, Any]:
+    info = model.info(arrays=verbose)
+    out: dict[str, Any] = {
+        "modelfile": model_modelfile(model),
+        "parameters": format_parameters(model.params),
+        "template": model.template if model.template is not None else (model.chat_template or "{{ .Prompt }}"),
+        "details": model.details(),
+        "model_info": info.model_info(verbose) if info else {},
+        "capabilities": model.capabilities,
+        "modified_at": iso(model.modified_at),
+    }
+    if model.license:
+        out["license"] = "\n".join(model.license)
+    if model.system is not None:
+        out["system"] = model.system
+    if model.messages:
+        out["messages"] = model.messages
+    if model.projectors:
+        from pollama.gguf import read_gguf
+
+        out["projector_info"] = read_gguf(model.projectors[0]).model_info(verbose)
+    if verbose and info is not None:
+        out["tensors"] = [
+            {"name": n, "type": _ggml_type(t), "shape": list(shape)} for n, shape, t in info.tensors
+        ]
+    return out
+
+
+def _ggml_type(t: int) -> str:
+    import gguf
+
+    try:
+        return gguf.GGMLQuantizationType(t).name
+    except ValueError:
+        return str(t)
+
+
+@router.post("/api/show")
+async def show(request: Request) -> Response:
+    req = parse_request(await request.body(), ShowRequest)
+    name = _required_name(req.model_name)
+    store = _store(request)
+    model = await asyncio.to_thread(load_model, store, name)
+    if req.system is not None:
+        model.system = req.system
+    if req.template is not None:
+        model.template = req.template
+    return JSONResponse(await asyncio.to_thread(show_model, model, req.verbose))
+
+
+@router.post("/api/create")
+async def create(request: Request) -> Response:
+    from pollama.server.streaming import ndjson_or_single
+
+    req = parse_request(await request.body(), CreateRequest)
+    return await ndjson_or_single(create_model(_store(request), req), req.stream is not False)
+
+
+@router.head("/api/blobs/{digest}")
+async def blob_exists(digest: str, request: Request) -> Response:
+    try:
+        present = _store(request).has_blob(check_digest(digest))
+    except BadRequest:
+        return Response(status_code=400)
+    return Response(status_code=200 if present else 404)
+
+
+@router.post("/api/blobs/{digest}")
+async def blob_upload(digest: str, request: Request) -> Response:
+    expected = check_digest(digest)
+    store = _store(request)
+    if store.has_blob(expected):
+        async for _ in request.stream():
+            pass
+        return Response(status_code=200)
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
+    loop = asyncio.get_running_loop()
+
+    def chunks() -> Any:
+        while True:
+            item = asyncio.run_coroutine_threadsafe(queue.get(), loop).result()
+            if item is None:
+                return
+            yield item
+
+    writer = asyncio.create_task(asyncio.to_thread(store.write_blob, chunks(), expected))
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                await queue.put(chunk)
+    finally:
+        await queue.put(None)
+    await writer
+    return Response(status_code=201)
+
+
+@router.post("/api/copy")
+async def copy(request: Request) -> Response:
+    req = parse_request(await request.body(), CopyRequest)
+    src, dst = _required_name(req.source), _required_name(req.destination)
+    await asyncio.to_thread(_store(request).copy, src, dst)
+    return Response(status_code=200)
+
+
+@router.delete("/api/delete")
+async def delete(request: Request) -> Response:
+    req = parse_request(await request.body(), DeleteRequest)
+    name = _required_name(req.model_name)
+    sched = getattr(request.app.state, "scheduler", None)
+    if sched is not None:
+        await sched.unload_name(name)
+    await asyncio.to_thread(_store(request).delete, name)
+    return Response(status_code=200)
+
+
+async def _registry_stream(kind: str, store: Store, name: Name, insecure: bool) -> AsyncIterator[dict[str, Any]]:
+    from pollama import registry
+
+    op = registry.pull if kind == "pull" else registry.push
+    try:
+        async for status in op(store, name, insecure=insecure):
+            yield status
+    except registry.RegistryError as e:
+        raise APIError(str(e), getattr(e, "status", 500) or 500) from None
+
+
+@router.post("/api/pull")
+async def pull(request: Request) -> Response:
+    from pollama.server.streaming import ndjson_or_single
+
+    req = parse_request(await request.body(), PullRequest)
+    name = _required_name(req.model_name)
+    return await ndjson_or_single(_registry_stream("pull", _store(request), name, req.insecure),
+                                  req.stream is not False)
+
+
+@router.post("/api/push")
+async def push(request: Request) -> Response:
+    from pollama.server.streaming import ndjson_or_single
+
+    req = parse_request(await request.body(), PushRequest)
+    name = _required_name(req.model_name)
+    if not _store(request).exists(name):
+        raise ModelNotFound(name.display)
+    return await ndjson_or_single(_registry_stream("push", _store(request), name, req.insecure),
+                                  req.stream is not False)

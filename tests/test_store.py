@@ -1,0 +1,123 @@
+"""The store is byte-compatible with Ollama's layout; writes are atomic and verified."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from pollama.api.errors import BadRequest, ModelNotFound
+from pollama.store import MEDIA, DigestMismatch, Layer, Manifest, Store, load_model, parse_name
+
+
+def sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def write_ollama_store(root: Path, gguf_bytes: bytes) -> dict[str, str]:
+    """Lay out a model exactly as Ollama writes it (by hand, from the layout rules)."""
+    blobs = root / "blobs"
+    blobs.mkdir(parents=True)
+    layers = {
+        "model": gguf_bytes,
+        "template": b"{{ .System }} USER: {{ .Prompt }} ASSISTANT: ",
+        "system": b"You are a pirate.",
+        "params": json.dumps({"stop": ["USER:"], "temperature": 0.5}).encode(),
+        "license": b"Apache-2.0 text",
+    }
+    digests = {}
+    for kind, data in layers.items():
+        d = sha(data)
+        (blobs / d.replace(":", "-")).write_bytes(data)
+        digests[kind] = d
+    config = json.dumps({"model_format": "gguf", "model_family": "llama", "model_families": ["llama"],
+                         "model_type": "134.52M", "file_type": "Q4_1", "architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": list(digests.values())}}).encode()
+    (blobs / sha(config).replace(":", "-")).write_bytes(config)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": sha(config),
+                   "size": len(config)},
+        "layers": [{"mediaType": f"application/vnd.ollama.image.{k}", "digest": digests[k],
+                    "size": len(layers[k])} for k in layers],
+    }
+    mpath = root / "manifests" / "registry.ollama.ai" / "library" / "pirate" / "latest"
+    mpath.parent.mkdir(parents=True)
+    mpath.write_text(json.dumps(manifest, indent=2))
+    return {"config": sha(config), **digests}
+
+
+def test_reads_a_store_written_by_ollama(tmp_path: Path, smollm2: Path) -> None:
+    digests = write_ollama_store(tmp_path, smollm2.read_bytes())
+    store = Store(tmp_path)
+    model = load_model(store, parse_name("pirate"))
+    assert model.template == "{{ .System }} USER: {{ .Prompt }} ASSISTANT: "
+    assert model.system == "You are a pirate."
+    assert model.params == {"stop": ["USER:"], "temperature": 0.5}
+    assert model.license == ["Apache-2.0 text"]
+    assert model.model_path == tmp_path / "blobs" / digests["model"].replace(":", "-")
+    assert model.details()["quantization_level"] == "Q4_1"
+    assert model.details()["family"] == "llama"
+    assert [n.display for n, _ in store.iter_manifests()] == ["pirate:latest"]
+    # the same manifest through any spelling of the name
+    assert load_model(store, parse_name("registry.ollama.ai/library/PIRATE:latest")).digest == model.digest
+
+
+def test_written_manifest_is_what_ollama_reads(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    d, size = store.write_blob_bytes(b"weights")
+    c, csize = store.write_blob_bytes(b"{}")
+    m = Manifest(config=Layer("application/vnd.docker.container.image.v1+json", c, csize),
+                 layers=[Layer(MEDIA["model"], d, size)])
+    store.write_manifest(parse_name("x/y:z"), m)
+    path = tmp_path / "manifests" / "registry.ollama.ai" / "x" / "y" / "z"
+    raw = json.loads(path.read_text())
+    assert raw["schemaVersion"] == 2
+    assert raw["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    assert raw["layers"][0] == {"mediaType": "application/vnd.ollama.image.model", "digest": d, "size": 7}
+    assert (tmp_path / "blobs" / d.replace(":", "-")).read_bytes() == b"weights"
+    assert not [p for p in (tmp_path / "blobs").iterdir() if p.name.startswith(".")]
+
+
+def test_blob_digest_is_verified(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with pytest.raises(DigestMismatch):
+        store.write_blob([b"abc"], expected=sha(b"abd"))
+    assert list((tmp_path / "blobs").iterdir()) == []
+    with pytest.raises(BadRequest):
+        store.write_blob([b"abc"], expected="sha256:xyz")
+
+
+def test_manifest_must_reference_present_blobs(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    m = Manifest(config=Layer("c", sha(b"nope"), 4))
+    with pytest.raises(BadRequest):
+        store.write_manifest(parse_name("a"), m)
+    assert not (tmp_path / "manifests").exists() or not list((tmp_path / "manifests").rglob("*a*"))
+
+
+def test_delete_keeps_shared_blobs(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    shared, _ = store.write_blob_bytes(b"shared")
+    own, _ = store.write_blob_bytes(b"own")
+    cfg, _ = store.write_blob_bytes(b"{}")
+    store.write_manifest(parse_name("a"), Manifest(Layer("c", cfg, 2), [Layer(MEDIA["model"], shared, 6),
+                                                                         Layer(MEDIA["system"], own, 3)]))
+    store.write_manifest(parse_name("b"), Manifest(Layer("c", cfg, 2), [Layer(MEDIA["model"], shared, 6)]))
+    store.delete(parse_name("a"))
+    assert store.has_blob(shared) and store.has_blob(cfg)
+    assert not store.has_blob(own)
+    store.delete(parse_name("b"))
+    assert list((tmp_path / "blobs").iterdir()) == []
+    with pytest.raises(ModelNotFound):
+        store.delete(parse_name("b"))
+
+
+def test_prune_removes_orphans_but_keeps_partial_downloads(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    orphan, _ = store.write_blob_bytes(b"orphan")
+    partial = tmp_path / "blobs" / (orphan.replace(":", "-") + "-partial")
+    partial.write_bytes(b"half")
+    assert store.prune() == 1
+    assert not store.has_blob(orphan) and partial.exists()

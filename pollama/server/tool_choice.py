@@ -1,0 +1,232 @@
+"""Forced tool calls for the OpenAI and Anthropic endpoints.
+
+`tool_choice` "required" / a named function (Anthropic: "any" / "tool") is honoured with a grammar that
+lets the model write only `{"name": <allowed name>, "arguments": <that tool's parameters>}`; the text is
+then turned into a tool call here. `chat_events` wraps `chat_stream` so both endpoints see ordinary
+Ollama chat chunks either way.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pollama.api.errors import BadRequest
+from pollama.api.types import ChatRequest, Message
+
+__all__ = ["ToolPlan", "plan_tools", "call_grammar", "parse_forced_call", "close_partial_json",
+           "chat_events", "new_id"]
+
+
+def new_id(prefix: str, digits: bool = False) -> str:
+    """`prefix` + a random suffix: decimal (`chatcmpl-123456789`) or hex (`toolu_1f3a...`)."""
+    return prefix + (str(secrets.randbelow(10**9)) if digits else secrets.token_hex(12))
+
+
+@dataclass
+class ToolPlan:
+    """How a request's tools reach the model."""
+
+    tools: list[dict[str, Any]] | None = None  # what chat_stream gets (None: no tools in the prompt)
+    forced: list[str] = field(default_factory=list)  # names the model must pick from; empty: not forced
+    grammar: str | None = None
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _function(tool: dict[str, Any]) -> dict[str, Any]:
+    fn = tool.get("function")
+    return fn if isinstance(fn, dict) else {}
+
+
+def _parameters(tool: dict[str, Any]) -> dict[str, Any]:
+    params = _function(tool).get("parameters")
+    return params if isinstance(params, dict) and params else {"type": "object"}
+
+
+def call_grammar(tools: list[dict[str, Any]], names: list[str]) -> str:
+    """GBNF for one JSON call object whose name is one of `names` and whose arguments fit its schema."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    by_name = {_function(t).get("name"): t for t in tools}
+    alternatives = []
+    for name in names:
+        alternatives.append({"type": "object", "additionalProperties": False, "required": ["name", "arguments"],
+                             "properties": {"name": {"const": name}, "arguments": _parameters(by_name[name])}})
+    schema: dict[str, Any] = alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives}
+    try:
+        return json_schema_to_gbnf(json.dumps(schema))
+    except Exception:  # a parameters schema the converter cannot express: fall back to any object
+        loose = [{**a, "properties": {"name": {"const": n}, "arguments": {"type": "object"}}}
+                 for a, n in zip(alternatives, names, strict=True)]
+        try:
+            return json_schema_to_gbnf(json.dumps(loose[0] if len(loose) == 1 else {"anyOf": loose}))
+        except Exception as e:
+            raise BadRequest(f"cannot build a grammar for the tools: {e}") from None
+
+
+def _tool_prompt(tools: list[dict[str, Any]], names: list[str]) -> str:
+    listed = [_function(t) for t in tools if _function(t).get("name") in names]
+    return ("You must call one of these functions:\n" + json.dumps(listed, ensure_ascii=False) +
+            '\nAnswer with only a JSON object {"name": <function name>, "arguments": <arguments object>}.')
+
+
+async def plan_tools(store: Any, req: ChatRequest, tools: list[dict[str, Any]] | None, mode: str,
+                     name: str | None = None) -> tuple[ChatRequest, ToolPlan]:
+    """Apply a tool choice (`mode`: auto | none | required | named) to a chat request.
+
+    Models whose template cannot describe tools get the tool list in a system message when a call is
+    forced; with "auto" such a model answers 400 as on /api/chat.
+    """
+    tools = tools or None
+    if mode == "none" or not tools:
+        if mode in {"required", "named"} and not tools:
+            raise BadRequest("tool_choice requires tools")
+        return req.model_copy(update={"tools": None}), ToolPlan()
+    names = [n for n in (_function(t).get("name") for t in tools) if isinstance(n, str) and n]
+    if len(names) != len(tools):
+        raise BadRequest("every tool needs a function name")
+    plan = ToolPlan(tools=tools)
+    if mode == "auto":
+        return req, plan
+    if mode == "named":
+        if name not in names:
+            raise BadRequest(f"tool_choice names an unknown function: {name!r}")
+        names = [name]
+    plan.forced = names
+    plan.schemas = {_function(t)["name"]: _parameters(t) for t in tools}
+    plan.grammar = call_grammar(tools, names)
+    from pollama.server.generate import resolve_model
+
+    model = await resolve_model(store, req.model_name)
+    if "tools" in model.capabilities:
+        return req, plan
+    plan.tools = None
+    note = _tool_prompt(tools, names)
+    messages = list(req.messages)
+    if messages and messages[0].role == "system":
+        messages[0] = messages[0].model_copy(update={"content": f"{messages[0].content}\n\n{note}".strip()})
+    else:
+        messages.insert(0, Message(role="system", content=note))
+    return req.model_copy(update={"tools": None, "messages": messages}), plan
+
+
+# ---- turning the forced text into a call ---------------------------------------------------------
+def close_partial_json(text: str) -> Any:
+    """Best effort: the value a truncated JSON text was heading for (None when nothing usable)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text, strict=False)
+    except json.JSONDecodeError:
+        pass
+    stacks: list[tuple[int, str, bool]] = []  # (cut position, closers, cut is inside a string)
+    stack: list[str] = []
+    in_string = escape = False
+    for i, ch in enumerate(text):
+        if in_string:
+            if escape:
+                escape = False
+            elif ch == "\\":
+                escape = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+            stacks.append((i + 1, "".join(reversed(stack)), False))
+        elif ch in "}]":
+            if stack:
+                stack.pop()
+            stacks.append((i + 1, "".join(reversed(stack)), False))
+        elif ch == ",":
+            stacks.append((i, "".join(reversed(stack)), False))
+    tail = text[:-1] if escape else text
+    candidates = [(len(tail), "".join(reversed(stack)), in_string)] + list(reversed(stacks))[:200]
+    for cut, closers, quote in candidates:
+        head = tail[:cut] if cut <= len(tail) else tail
+        try:
+            return json.loads(head + ('"' if quote else "") + closers, strict=False)
+        except json.JSONDecodeError:
+            continue
+    return None
+
+
+def parse_forced_call(text: str, names: list[str]) -> dict[str, Any] | None:
+    """An Ollama tool call from the model's `{"name", "arguments"}` text, repairing a truncated one."""
+    value = close_partial_json(_strip_fences(text))
+    if not isinstance(value, dict):
+        value = {}
+    name = value.get("name")
+    if name not in names:
+        matches = [n for n in names if isinstance(name, str) and name and n.startswith(name)]
+        if len(matches) == 1:
+            name = matches[0]
+        elif len(names) == 1:
+            name = names[0]
+        else:
+            return None
+    args = value.get("arguments")
+    if isinstance(args, str):
+        args = close_partial_json(args)
+    return {"function": {"name": name, "arguments": args if isinstance(args, dict) else {}}}
+
+
+def _strip_fences(text: str) -> str:
+    text = text.strip()
+    start = text.find("{")
+    return text[start:] if start > 0 else text
+
+
+# ---- the chat stream with the forced call applied ------------------------------------------------
+async def chat_events(store: Any, sched: Any, req: ChatRequest, plan: ToolPlan,
+                      t0: float | None = None) -> AsyncIterator[dict[str, Any]]:
+    """`chat_stream`'s chunks; when a call is forced, its JSON text comes back as a tool call."""
+    from pollama.server.generate import chat_stream
+
+    stream = chat_stream(store, sched, req, t0, grammar=plan.grammar if plan.forced else None)
+    if not plan.forced:
+        try:
+            async for chunk in stream:
+                yield chunk
+        finally:
+            await stream.aclose()
+        return
+    text: list[str] = []
+    calls: list[dict[str, Any]] = []
+    try:
+        async for chunk in stream:
+            message = chunk.get("message") or {}
+            if chunk.get("done"):
+                calls.extend(_forced_calls(calls, "".join(text), plan.forced))
+                if calls:
+                    yield {**chunk, "message": {"role": "assistant", "content": "", "tool_calls": calls},
+                           "done": False}
+                    yield {**chunk, "done_reason": chunk.get("done_reason") or "stop"}
+                else:
+                    if text:
+                        yield {**chunk, "message": {"role": "assistant", "content": "".join(text)}, "done": False}
+                    yield chunk
+                return
+            calls.extend(message.get("tool_calls") or [])
+            if message.get("content"):
+                text.append(message["content"])
+            if message.get("thinking") or chunk.get("logprobs"):
+                out = {**chunk, "message": {"role": "assistant", "content": ""}}
+                if message.get("thinking"):
+                    out["message"]["thinking"] = message["thinking"]
+                yield out
+    finally:
+        await stream.aclose()
+
+
+def _forced_calls(parsed: list[dict[str, Any]], text: str, names: list[str]) -> list[dict[str, Any]]:
+    if parsed:  # the template's own parser recognised the call
+        return []
+    call = parse_forced_call(text, names)
+    return [call] if call else []

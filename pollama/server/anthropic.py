@@ -1,0 +1,441 @@
+"""Anthropic-compatible endpoint: /v1/messages (and /v1/messages/count_tokens, an estimate).
+
+Requests become Ollama chat requests served by pollama.server.generate; answers come back as Anthropic
+messages, streams as Anthropic's SSE events, errors as `{"type": "error", "error": {...}}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
+
+from pollama.api.errors import APIError, BadRequest
+from pollama.api.types import ChatRequest
+from pollama.server.tool_choice import chat_events, new_id, plan_tools
+
+__all__ = ["router", "anthropic_error", "messages_request", "message_response", "MessageEvents"]
+
+log = logging.getLogger("pollama")
+router = APIRouter()
+
+
+# ---- errors ---------------------------------------------------------------------------------------
+def _error_type(status: int) -> str:
+    return {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+            404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
+            503: "overloaded_error", 529: "overloaded_error"}.get(status, "api_error")
+
+
+def anthropic_error(err: APIError) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": _error_type(err.status), "message": err.message},
+            "request_id": new_id("req_")}
+
+
+def _route(handler: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(handler)
+    async def wrapped(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return await handler(*args, **kwargs)
+        except APIError as e:
+            return JSONResponse(anthropic_error(e), status_code=e.status)
+
+    return wrapped
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        data = json.loads(raw) if raw.strip() else None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise BadRequest(f"invalid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("request body must be a JSON object")
+    return data
+
+
+# ---- request translation --------------------------------------------------------------------------
+def _image(block: dict[str, Any]) -> str:
+    source = block.get("source")
+    if not isinstance(source, dict):
+        raise BadRequest("invalid image source")
+    if source.get("type") != "base64":
+        raise BadRequest(f"invalid image source type: {source.get('type')}. Only base64 images are supported.")
+    data = source.get("data")
+    try:
+        base64.b64decode(data if isinstance(data, str) else "", validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("invalid base64 image data") from None
+    if not data:
+        raise BadRequest("invalid base64 image data")
+    return data
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    if not isinstance(content, list) or not all(isinstance(b, dict) for b in content):
+        raise BadRequest("messages: content must be a string or a list of content blocks")
+    return content
+
+
+def _tool_result(block: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    texts, images = [], []
+    content = block.get("content")
+    for part in [] if content is None else _blocks(content):
+        if part.get("type") == "text":
+            texts.append(str(part.get("text", "")))
+        elif part.get("type") == "image":
+            images.append(_image(part))
+    msg: dict[str, Any] = {"role": "tool", "content": "".join(texts)}
+    if block.get("is_error") and msg["content"]:
+        msg["content"] = "Error: " + msg["content"]
+    if images:
+        msg["images"] = images
+    call_id = block.get("tool_use_id")
+    if isinstance(call_id, str):
+        msg["tool_call_id"] = call_id
+        if call_id in names:
+            msg["tool_name"] = names[call_id]
+    return msg
+
+
+def _message(msg: Any, names: dict[str, str]) -> list[dict[str, Any]]:
+    if not isinstance(msg, dict) or msg.get("role") not in {"user", "assistant"}:
+        raise BadRequest("messages: role must be \"user\" or \"assistant\"")
+    role = msg["role"]
+    texts, images, calls, thinking, results = [], [], [], "", []
+    for block in _blocks(msg.get("content")):
+        kind = block.get("type")
+        if kind == "text":
+            texts.append(str(block.get("text", "")))
+        elif kind == "image":
+            images.append(_image(block))
+        elif kind in {"tool_use", "server_tool_use"}:
+            if not block.get("id") or not block.get("name"):
+                raise BadRequest("tool_use block missing required 'id' or 'name' field")
+            args = block.get("input") or {}
+            if not isinstance(args, dict):
+                raise BadRequest("tool_use input must be an object")
+            calls.append({"id": block["id"], "function": {"name": block["name"], "arguments": args}})
+            names[block["id"]] = block["name"]
+        elif kind == "tool_result":
+            results.append(_tool_result(block, names))
+        elif kind == "thinking":
+            thinking = str(block.get("thinking") or "")
+    out = []
+    if role == "user":
+        out.extend(results)
+    if texts or images or calls or thinking:
+        m: dict[str, Any] = {"role": role, "content": "".join(texts)}
+        if images:
+            m["images"] = images
+        if calls:
+            m["tool_calls"] = calls
+        if thinking:
+            m["thinking"] = thinking
+        out.append(m)
+    if role != "user":
+        out.extend(results)
+    return out
+
+
+def _system(system: Any) -> str:
+    if system is None:
+        return ""
+    if isinstance(system, str):
+        return system
+    if isinstance(system, list):
+        return "".join(str(b.get("text", "")) for b in system if isinstance(b, dict) and b.get("type") == "text")
+    raise BadRequest("system: expected a string or a list of text blocks")
+
+
+def _tools(tools: Any) -> list[dict[str, Any]] | None:
+    if tools is None:
+        return None
+    if not isinstance(tools, list):
+        raise BadRequest("tools: expected a list")
+    out = []
+    for t in tools:
+        if not isinstance(t, dict) or not isinstance(t.get("name"), str) or not t["name"]:
+            raise BadRequest("tools: every tool needs a name")
+        schema = t.get("input_schema") or {"type": "object"}
+        if not isinstance(schema, dict):
+            raise BadRequest(f"invalid input_schema for tool {t['name']!r}")
+        fn = {"name": t["name"], "description": t.get("description") or "", "parameters": schema}
+        out.append({"type": "function", "function": fn})
+    return out or None
+
+
+def _tool_choice(choice: Any) -> tuple[str, str | None]:
+    if choice is None:
+        return "auto", None
+    kind = choice.get("type") if isinstance(choice, dict) else None
+    if kind in {"auto", "none"}:
+        return kind, None
+    if kind == "any":
+        return "required", None
+    if kind == "tool" and isinstance(choice.get("name"), str):
+        return "named", choice["name"]
+    raise BadRequest("tool_choice: expected type auto, any, tool (with a name) or none")
+
+
+def _think(body: dict[str, Any]) -> bool | str | None:
+    thinking = body.get("thinking")
+    if isinstance(thinking, dict):
+        if thinking.get("type") in {"enabled", "adaptive"}:
+            return True
+        if thinking.get("type") == "disabled":
+            return False
+    effort = body.get("output_config", {}).get("effort") if isinstance(body.get("output_config"), dict) else None
+    if isinstance(effort, str) and effort.lower() in {"low", "medium", "high", "max", "xhigh"}:
+        return "high" if effort.lower() in {"max", "xhigh"} else effort.lower()
+    return None
+
+
+def _int(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"{key}: Input should be a valid integer")
+    return value
+
+
+def messages_request(body: dict[str, Any]) -> tuple[ChatRequest, str, str | None]:
+    """An Anthropic messages request → (Ollama ChatRequest, tool choice mode, forced tool name)."""
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise BadRequest("model: Field required")
+    max_tokens = _int(body, "max_tokens")
+    if max_tokens is None:
+        raise BadRequest("max_tokens: Field required")
+    if max_tokens < 1:
+        raise BadRequest("max_tokens: must be at least 1")
+    if not isinstance(body.get("messages"), list):
+        raise BadRequest("messages: Field required")
+    options: dict[str, Any] = {"num_predict": max_tokens}
+    for key in ("temperature", "top_p"):
+        value = body.get(key)
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise BadRequest(f"{key}: Input should be a valid number")
+            options[key] = float(value)
+    top_k = _int(body, "top_k")
+    if top_k is not None:
+        options["top_k"] = top_k
+    stops = body.get("stop_sequences")
+    if stops:
+        if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
+            raise BadRequest("stop_sequences: expected a list of strings")
+        options["stop"] = list(stops)
+    messages: list[dict[str, Any]] = []
+    system = _system(body.get("system"))
+    if system:
+        messages.append({"role": "system", "content": system})
+    names: dict[str, str] = {}
+    for msg in body["messages"]:
+        messages.extend(_message(msg, names))
+    data: dict[str, Any] = {"model": body["model"], "messages": messages, "options": options,
+                            "stream": bool(body.get("stream")), "think": _think(body),
+                            "tools": _tools(body.get("tools"))}
+    mode, name = _tool_choice(body.get("tool_choice"))
+    try:
+        return ChatRequest.model_validate(data, strict=False), mode, name
+    except ValidationError as e:
+        raise BadRequest(f"invalid request: {e.errors()[0].get('msg', 'invalid value')}") from None
+
+
+# ---- response translation -------------------------------------------------------------------------
+def _stop_reason(done_reason: str | None, tool_use: bool) -> str:
+    if tool_use:
+        return "tool_use"
+    return {"stop": "end_turn", "length": "max_tokens"}.get(done_reason or "stop", "stop_sequence")
+
+
+def _stop_sequence(final: dict[str, Any]) -> str | None:
+    value = final.get("stop_sequence")
+    return value if isinstance(value, str) and value else None
+
+
+def _tool_use(call: dict[str, Any]) -> dict[str, Any]:
+    fn = call.get("function") or {}
+    call_id = call.get("id")
+    return {"type": "tool_use", "id": call_id if isinstance(call_id, str) and call_id.startswith("toolu_")
+            else new_id("toolu_"), "name": fn.get("name", ""), "input": fn.get("arguments") or {}}
+
+
+def message_response(model: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """One Anthropic message from all of a request's Ollama chat chunks."""
+    from pollama.server.generate import collapse_chat
+
+    final = collapse_chat(items)
+    msg = final.get("message") or {}
+    content: list[dict[str, Any]] = []
+    if msg.get("thinking"):
+        content.append({"type": "thinking", "thinking": msg["thinking"], "signature": ""})
+    if msg.get("content"):
+        content.append({"type": "text", "text": msg["content"]})
+    calls = msg.get("tool_calls") or []
+    content.extend(_tool_use(c) for c in calls)
+    stop = _stop_sequence(final)
+    return {"id": new_id("msg_"), "type": "message", "role": "assistant", "model": model, "content": content,
+            "stop_reason": "stop_sequence" if stop and not calls else _stop_reason(final.get("done_reason"),
+                                                                                   bool(calls)),
+            "stop_sequence": None if calls else stop,
+            "usage": {"input_tokens": int(final.get("prompt_eval_count") or 0),
+                      "output_tokens": int(final.get("eval_count") or 0)}}
+
+
+class MessageEvents:
+    """Turns a stream of Ollama chat chunks into Anthropic stream events (name, payload)."""
+
+    def __init__(self, model: str, input_estimate: int) -> None:
+        self.model = model
+        self.input_estimate = input_estimate
+        self.id = new_id("msg_")
+        self.started = False
+        self.index = 0
+        self.open: str | None = None
+        self.tool_use = False
+
+    def _start(self) -> list[tuple[str, dict[str, Any]]]:
+        self.started = True
+        message = {"id": self.id, "type": "message", "role": "assistant", "model": self.model, "content": [],
+                   "stop_reason": None, "stop_sequence": None,
+                   "usage": {"input_tokens": self.input_estimate, "output_tokens": 0}}
+        return [("message_start", {"type": "message_start", "message": message}), ("ping", {"type": "ping"})]
+
+    def _close(self) -> list[tuple[str, dict[str, Any]]]:
+        if self.open is None:
+            return []
+        self.open = None
+        self.index += 1
+        return [("content_block_stop", {"type": "content_block_stop", "index": self.index - 1})]
+
+    def _open(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        if self.open == kind:
+            return []
+        events = self._close()
+        block = {"type": "thinking", "thinking": "", "signature": ""} if kind == "thinking" else {"type": "text",
+                                                                                                  "text": ""}
+        events.append(("content_block_start", {"type": "content_block_start", "index": self.index,
+                                               "content_block": block}))
+        self.open = kind
+        return events
+
+    def _delta(self, delta: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return ("content_block_delta", {"type": "content_block_delta", "index": self.index, "delta": delta})
+
+    def convert(self, item: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        events = [] if self.started else self._start()
+        msg = item.get("message") or {}
+        if msg.get("thinking"):
+            events += self._open("thinking")
+            events.append(self._delta({"type": "thinking_delta", "thinking": msg["thinking"]}))
+        if msg.get("content"):
+            events += self._open("text")
+            events.append(self._delta({"type": "text_delta", "text": msg["content"]}))
+        for call in msg.get("tool_calls") or []:
+            events += self._close()
+            block = _tool_use(call)
+            args = json.dumps(block["input"], ensure_ascii=False)
+            events.append(("content_block_start", {"type": "content_block_start", "index": self.index,
+                                                   "content_block": {**block, "input": {}}}))
+            events.append(self._delta({"type": "input_json_delta", "partial_json": args}))
+            events.append(("content_block_stop", {"type": "content_block_stop", "index": self.index}))
+            self.index += 1
+            self.tool_use = True
+        if item.get("done"):
+            events += self._close()
+            stop = None if self.tool_use else _stop_sequence(item)
+            reason = "stop_sequence" if stop else _stop_reason(item.get("done_reason"), self.tool_use)
+            events.append(("message_delta", {"type": "message_delta",
+                                             "delta": {"stop_reason": reason, "stop_sequence": stop},
+                                             "usage": {"input_tokens": int(item.get("prompt_eval_count") or 0),
+                                                       "output_tokens": int(item.get("eval_count") or 0)}}))
+            events.append(("message_stop", {"type": "message_stop"}))
+        return events
+
+
+def _event(name: str, payload: dict[str, Any]) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+
+
+async def _stream(items: AsyncIterator[dict[str, Any]], events: MessageEvents) -> Response:
+    try:
+        first = await anext(items)
+    except StopAsyncIteration:
+        first = None
+    except APIError as e:
+        await items.aclose()
+        return JSONResponse(anthropic_error(e), status_code=e.status)
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            if first is not None:
+                for name, payload in events.convert(first):
+                    yield _event(name, payload)
+            async for item in items:
+                for name, payload in events.convert(item):
+                    yield _event(name, payload)
+        except Exception as e:  # mid-stream: the status line is already sent
+            err = e if isinstance(e, APIError) else APIError(f"{type(e).__name__}: {e}")
+            if not isinstance(e, APIError):
+                log.exception("stream failed")
+            yield _event("error", {"type": "error", "error": anthropic_error(err)["error"]})
+        finally:
+            await items.aclose()
+
+    return StreamingResponse(body(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def estimate_tokens(body: dict[str, Any]) -> int:
+    """Ollama's rough count: characters of system, messages and tools over 4."""
+    size = len(_system(body.get("system")))
+    for msg in body.get("messages") or []:
+        if isinstance(msg, dict):
+            size += len(str(msg.get("role", ""))) + len(json.dumps(msg.get("content"), ensure_ascii=False))
+    for tool in body.get("tools") or []:
+        size += len(json.dumps(tool, ensure_ascii=False))
+    return max(size // 4, 1 if body.get("messages") or body.get("system") else 0)
+
+
+# ---- routes ---------------------------------------------------------------------------------------
+@router.post("/v1/messages")
+@_route
+async def messages(request: Request) -> Response:
+    t0 = time.perf_counter()
+    body = await _body(request)
+    req, mode, name = messages_request(body)
+    store, sched = request.app.state.store, request.app.state.scheduler
+    tools = [t.model_dump(exclude_none=True) for t in req.tools or []]
+    req, plan = await plan_tools(store, req, tools, mode, name)
+    items = chat_events(store, sched, req, plan, t0)
+    if req.stream:
+        return await _stream(items, MessageEvents(body["model"], estimate_tokens(body)))
+    try:
+        collected = [item async for item in items]
+    finally:
+        await items.aclose()
+    return JSONResponse(message_response(body["model"], collected))
+
+
+@router.post("/v1/messages/count_tokens")
+@_route
+async def count_tokens(request: Request) -> Response:
+    body = await _body(request)
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise BadRequest("model: Field required")
+    if not isinstance(body.get("messages"), list):
+        raise BadRequest("messages: Field required")
+    return JSONResponse({"input_tokens": estimate_tokens(body)})

@@ -292,7 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "command", None) == "run" and not any(x.startswith("-") for x in extra):
+        args.prompt += extra  # like cobra, `run MODEL --verbose PROMPT` takes prompt words after flags
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.version:
         print(f"pollama version is {__version__}")
         return 0

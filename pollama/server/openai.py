@@ -240,7 +240,7 @@ def _think(body: dict[str, Any]) -> bool | str | None:
 def _tool_choice(value: Any) -> tuple[str, str | None]:
     if value is None or value == "auto":
         return "auto", None
-    if value in {"none", "required"}:
+    if isinstance(value, str) and value in {"none", "required"}:
         return value, None
     if isinstance(value, dict):
         fn = value.get("function")

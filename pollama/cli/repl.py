@@ -181,12 +181,17 @@ class Repl:
     # ---- I/O ----------------------------------------------------------------------------------------
     def _read(self) -> str:
         from prompt_toolkit import PromptSession
+        from prompt_toolkit.application.current import get_app
         from prompt_toolkit.formatted_text import FormattedText
 
         if self.session is None:
             self.session = PromptSession(history=self.history, enable_suspend=True)
         prompt, hint = (ALT_PROMPT, ALT_PLACEHOLDER) if self.alt else (PROMPT, PLACEHOLDER)
-        return self.session.prompt(prompt, placeholder=FormattedText([("fg:ansibrightblack", hint)]))
+
+        def placeholder() -> FormattedText:  # gone once the line is accepted, as in Ollama
+            return FormattedText([] if get_app().is_done else [("fg:ansibrightblack", hint)])
+
+        return self.session.prompt(prompt, placeholder=placeholder)
 
     @staticmethod
     def _say(text: str) -> None:

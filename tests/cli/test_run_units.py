@@ -1,0 +1,189 @@
+"""The pieces of `pollama run` that need no server: durations, stats, wrapping, images, history."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+from pathlib import Path
+
+import pytest
+
+from pollama.cli.repl import PlainHistory, go_value
+from pollama.cli.run import (
+    ResponseDisplay,
+    RunOptions,
+    WordWrapper,
+    _fix_think_flag,
+    chat_request,
+    extract_images,
+    go_duration,
+    parse_think,
+    summary,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+
+
+@pytest.mark.parametrize(("ns", "text"), [
+    (0, "0s"), (7, "7ns"), (1_500, "1.5µs"), (800_000, "800µs"), (12_300_000, "12.3ms"),
+    (40_000_000, "40ms"), (999_999_999, "999.999999ms"), (1_000_000_000, "1s"), (1_234_567_000, "1.234567s"),
+    (65_500_000_000, "1m5.5s"), (3_600_000_000_000, "1h0m0s"), (3_723_000_000_001, "1h2m3.000000001s"),
+    (-1_500_000, "-1.5ms"),
+])
+def test_go_duration_matches_go(ns: int, text: str) -> None:
+    assert go_duration(ns) == text
+
+
+def test_summary_is_ollamas_verbose_block() -> None:
+    final = {"total_duration": 1_200_000_000, "load_duration": 10_000_000, "prompt_eval_count": 26,
+             "prompt_eval_duration": 40_000_000, "eval_count": 100, "eval_duration": 1_100_000_000}
+    assert summary(final) == (
+        "total duration:       1.2s\n"
+        "load duration:        10ms\n"
+        "prompt eval count:    26 token(s)\n"
+        "prompt eval duration: 40ms\n"
+        "prompt eval rate:     650.00 tokens/s\n"
+        "eval count:           100 token(s)\n"
+        "eval duration:        1.1s\n"
+        "eval rate:            90.91 tokens/s\n"
+    )
+    assert summary({"eval_count": 3}) == "eval count:           3 token(s)\n"  # zero values are left out
+
+
+def wrap(chunks: list[str], width: int | None) -> str:
+    out: list[str] = []
+    w = WordWrapper(out.append, width)
+    for c in chunks:
+        w.feed(c)
+    w.flush()
+    return "".join(out)
+
+
+def test_wrap_never_splits_a_word_across_chunks() -> None:
+    words = "the quick brown fox jumps over the lazy dog again and again until the end".split()
+    # words arrive in pieces, as tokens do
+    chunks = [p for i, w in enumerate(words) for p in ((" " + w[:2], w[2:]) if i else (w[:2], w[2:]))]
+    text = wrap(chunks, 25)
+    lines = text.split("\n")
+    assert all(len(line) <= 20 for line in lines)  # Ollama stops 5 columns before the edge
+    assert " ".join(line.strip() for line in lines) == " ".join(words)
+    assert len(lines) > 3
+
+
+def test_wrap_keeps_newlines_and_splits_only_overlong_words() -> None:
+    assert wrap(["ab\ncd ef"], 40) == "ab\ncd ef"
+    assert wrap(["x" * 30], 20) == "x" * 15 + "\n" + "x" * 15
+    assert wrap(["no wrapping at all " * 5], None) == "no wrapping at all " * 5
+
+
+def test_wrap_counts_wide_characters_double() -> None:
+    text = wrap(["日本語" * 10], 20)
+    assert all(len(line) * 2 <= 15 for line in text.split("\n"))
+    assert text.replace("\n", "") == "日本語" * 10
+
+
+def test_display_thinking_block_plain_when_not_a_terminal() -> None:
+    out = io.StringIO()
+    d = ResponseDisplay(out, word_wrap=True)
+    d.add(thinking="let me see")
+    d.add(thinking=" more")
+    d.add(content="The answer.")
+    d.finish()
+    assert out.getvalue() == "Thinking...\nlet me see more\n...done thinking.\n\nThe answer."
+
+
+def test_display_hides_thinking() -> None:
+    out = io.StringIO()
+    d = ResponseDisplay(out, word_wrap=False, hide_thinking=True)
+    d.add(thinking="secret")
+    d.add(content="visible")
+    d.finish()
+    assert out.getvalue() == "visible"
+
+
+def test_parse_think_values() -> None:
+    assert parse_think(None) is None
+    assert parse_think("true") is True and parse_think("") is True
+    assert parse_think("false") is False
+    assert parse_think("high") == "high"
+    with pytest.raises(ValueError, match='invalid value for --think: "loud"'):
+        parse_think("loud")
+
+
+def test_bare_think_gives_the_word_back_to_the_prompt() -> None:
+    args = argparse.Namespace(think="why", prompt=["is", "the", "sky", "blue"])
+    _fix_think_flag(args, ["pollama", "run", "m", "--think", "why", "is", "the", "sky", "blue"])
+    assert args.think == "true" and args.prompt == ["why", "is", "the", "sky", "blue"]
+    args = argparse.Namespace(think="blue", prompt=["why", "is"])
+    _fix_think_flag(args, ["pollama", "run", "m", "why", "--format", "json", "is", "--think", "blue"])
+    assert args.prompt == ["why", "is", "blue"]
+    args = argparse.Namespace(think="loud", prompt=["hi"])
+    _fix_think_flag(args, ["pollama", "run", "m", "--think=loud", "hi"])
+    assert args.think == "loud"  # explicit value: left for parse_think to reject
+
+
+def test_chat_request_carries_session_settings() -> None:
+    opts = RunOptions(model="m", messages=[{"role": "user", "content": "hi"}], format="json",
+                      options={"temperature": 0.2}, keep_alive="10m", think="low")
+    assert chat_request(opts) == {"model": "m", "messages": [{"role": "user", "content": "hi"}], "format": "json",
+                                  "options": {"temperature": 0.2}, "keep_alive": "10m", "think": "low"}
+    schema = RunOptions(model="m", format='{"type": "object"}')
+    assert chat_request(schema)["format"] == {"type": "object"}
+    assert set(chat_request(RunOptions(model="m"))) == {"model", "messages"}
+
+
+def test_extract_images_quoted_unquoted_and_escaped(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(PNG)
+    (tmp_path / "my pic.JPG").write_bytes(JPEG)
+    err = io.StringIO()
+    text, images = extract_images(f"what is in {tmp_path}/a.png and '{tmp_path}/my pic.JPG'?", err)
+    assert text == "what is in  and ?"
+    assert [base64.b64decode(i) for i in images] == [PNG, JPEG]
+    assert f"Added image '{tmp_path}/a.png'" in err.getvalue()
+    text, images = extract_images(f"look: {tmp_path}/my\\ pic.JPG", io.StringIO())
+    assert text == "look:" and len(images) == 1
+
+
+def test_extract_images_leaves_missing_files_and_rejects_non_images(tmp_path: Path) -> None:
+    text, images = extract_images("see /nonexistent/x.png now", io.StringIO())
+    assert text == "see /nonexistent/x.png now" and images == []
+    (tmp_path / "fake.png").write_text("not an image")
+    err = io.StringIO()
+    with pytest.raises(ValueError):
+        extract_images(f"{tmp_path}/fake.png", err)
+    assert "Couldn't process image" in err.getvalue()
+
+
+def test_extract_images_finds_the_real_path_inside_a_greedy_match(tmp_path: Path) -> None:
+    (tmp_path / "b.webp").write_bytes(b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 16)
+    text, images = extract_images(f"compare and/or contrast {tmp_path}/b.webp", io.StringIO())
+    assert text == "compare and/or contrast" and len(images) == 1
+
+
+def test_history_file_is_ollamas_plain_format(tmp_path: Path) -> None:
+    path = tmp_path / ".ollama" / "history"
+    h = PlainHistory(path)
+    for i in range(105):
+        h.store_string(f"line {i}")
+    lines = path.read_text().splitlines()
+    assert len(lines) == 100 and lines[0] == "line 5" and lines[-1] == "line 104"
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = PlainHistory(path)
+    assert list(again.load_history_strings())[:2] == ["line 104", "line 103"]
+
+
+def test_disabled_history_is_not_saved(tmp_path: Path) -> None:
+    path = tmp_path / "history"
+    h = PlainHistory(path, enabled=False)
+    h.store_string("secret")
+    assert not path.exists()
+    h.enabled = True
+    h.store_string("public")
+    assert path.read_text() == "secret\npublic\n"  # Ollama keeps the in-memory entries and saves them all
+
+
+def test_go_value() -> None:
+    assert [go_value(v) for v in (True, 0.7, 1.0, 1e6, 5, ["a", "b"], "x")] == \
+        ["true", "0.7", "1", "1000000", "5", "[a b]", "x"]

@@ -1,0 +1,79 @@
+"""`python -m pollama.runner --model PATH ...`: load one model and serve it on a local socket."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+
+__all__ = ["main", "parse_args"]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m pollama.runner", description=__doc__)
+    p.add_argument("--model", required=True, help="GGUF file")
+    p.add_argument("--ctx", type=int, default=2048, help="context length per slot")
+    p.add_argument("--parallel", type=int, default=1, help="number of slots")
+    p.add_argument("--batch", type=int, default=512, help="tokens per decode step")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
+    p.add_argument("--embedding", action="store_true", help="serve embeddings")
+    p.add_argument("--lora", action="append", default=[], help="LoRA adapter GGUF (repeatable)")
+    p.add_argument("--seed", type=int, default=-1, help="unused; per-request seeds come in options")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    return p.parse_args(argv)
+
+
+def _emit(obj: dict[str, object]) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="runner: %(levelname)s %(message)s")
+
+    from pollama.runner.engine import Engine
+    from pollama.runner.llama import ContextConfig, LoadError, Model, make_context, setup_logging
+    from pollama.runner.server import RunnerServer
+
+    setup_logging()
+    parallel = max(1, args.parallel)
+    threads = args.threads if args.threads > 0 else (os.cpu_count() or 1)
+    try:
+        model = Model(args.model, args.lora)
+        n_ctx = max(4, args.ctx)
+        if model.n_ctx_train > 0 and n_ctx > model.n_ctx_train:
+            logging.warning("requested context %d exceeds the model's %d; using %d",
+                            n_ctx, model.n_ctx_train, model.n_ctx_train)
+            n_ctx = model.n_ctx_train
+        n_batch = max(args.batch, parallel, n_ctx if args.embedding else 1)
+        ctx = make_context(model, ContextConfig(n_ctx, parallel, n_batch, threads, args.embedding))
+        engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, embedding=args.embedding)
+        if not args.embedding:
+            engine.warmup()
+    except LoadError as e:
+        _emit({"status": "error", "error": str(e)})
+        return 1
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((args.host, args.port))
+    listener.listen(128)
+    info = {"n_ctx_train": model.n_ctx_train, "n_embd": model.n_embd, "vocab_size": model.n_vocab,
+            "parallel": parallel, "n_ctx": n_ctx, "embedding": bool(args.embedding)}
+    server = RunnerServer(model, engine, n_ctx=n_ctx, parallel=parallel, embedding=args.embedding, info=info)
+    threading.Thread(target=engine.run, name="engine", daemon=True).start()
+    _emit({"status": "ready", "port": listener.getsockname()[1], **info})
+    try:
+        server.serve_forever(listener)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

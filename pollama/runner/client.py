@@ -1,0 +1,215 @@
+"""Async client for the runner process: start it, stream completions, embed, tokenize, stop it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RunnerError", "RunnerProcess", "UNEXPECTED_STOP"]
+
+log = logging.getLogger("pollama.runner.client")
+
+UNEXPECTED_STOP = ("model runner has unexpectedly stopped, this may be due to resource limitations or an "
+                   "internal error, check ollama server logs for details")
+_LINE_LIMIT = 256 << 20
+
+
+class RunnerError(RuntimeError):
+    """The runner refused a request, failed to start, or died."""
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+class RunnerProcess:
+    """A running `python -m pollama.runner` child and the port it serves on."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, port: int, info: dict[str, Any],
+                 stderr_tail: deque[str], stderr_task: asyncio.Task[None]) -> None:
+        self.proc = proc
+        self.port = port
+        self.info = info
+        self._tail = stderr_tail
+        self._stderr_task = stderr_task
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+    @classmethod
+    async def start(cls, model_path: str | os.PathLike[str], *, ctx: int = 2048, parallel: int = 1,
+                    batch: int = 512, threads: int = 0, embedding: bool = False,
+                    loras: Sequence[str | os.PathLike[str]] = (), seed: int | None = None,
+                    timeout: float = 600.0) -> RunnerProcess:
+        """Spawn a runner and wait until it has loaded the model; RunnerError if it cannot."""
+        args = [sys.executable, "-m", "pollama.runner", "--model", str(model_path), "--ctx", str(ctx),
+                "--parallel", str(parallel), "--batch", str(batch), "--threads", str(threads)]
+        if embedding:
+            args.append("--embedding")
+        for lora in loras:
+            args += ["--lora", str(lora)]
+        if seed is not None:
+            args += ["--seed", str(seed)]
+        proc = await asyncio.create_subprocess_exec(
+            *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=_child_env(), limit=_LINE_LIMIT)
+        tail: deque[str] = deque(maxlen=64)
+        task = asyncio.ensure_future(cls._drain(proc, tail))
+        try:
+            assert proc.stdout is not None
+            line = await asyncio.wait_for(proc.stdout.readline(), timeout)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            await cls._kill(proc, task)
+            raise RunnerError("timed out waiting for the model runner to load the model") from None
+        msg: dict[str, Any] = {}
+        with contextlib.suppress(ValueError):
+            msg = json.loads(line) if line else {}
+        if msg.get("status") == "ready":
+            return cls(proc, int(msg["port"]), msg, tail, task)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(proc.wait(), 10)
+        await cls._kill(proc, task)
+        if msg.get("error"):
+            raise RunnerError(str(msg["error"]))
+        raise RunnerError(cls._exit_text(proc.returncode, tail) or "model runner failed to start")
+
+    @staticmethod
+    async def _drain(proc: asyncio.subprocess.Process, tail: deque[str]) -> None:
+        assert proc.stderr is not None
+        while True:
+            try:
+                line = await proc.stderr.readline()
+            except (ValueError, asyncio.LimitOverrunError):
+                continue
+            if not line:
+                return
+            text = line.decode("utf-8", "replace").rstrip()
+            if text:
+                tail.append(text)
+                log.debug("runner %d: %s", proc.pid, text)
+
+    @staticmethod
+    async def _kill(proc: asyncio.subprocess.Process, task: asyncio.Task[None]) -> None:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(task, 2)
+
+    @staticmethod
+    def _exit_text(code: int | None, tail: deque[str]) -> str:
+        parts = []
+        if code is not None:
+            parts.append(f"exit status {code}" if code >= 0 else f"signal {-code}")
+        if tail:
+            parts.append(tail[-1])
+        return ": ".join(parts)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.returncode is None
+
+    @property
+    def stderr_tail(self) -> list[str]:
+        return list(self._tail)
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Terminate the runner (kill it if it does not exit within `timeout`)."""
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout)
+            except asyncio.TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.kill()
+                await self.proc.wait()
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(self._stderr_task, 2)
+
+    # ---- requests ---------------------------------------------------------------------------------
+    async def _died(self) -> RunnerError:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.proc.wait()), 2)
+        if self.proc.returncode is None:
+            return RunnerError("model runner closed the connection unexpectedly")
+        await asyncio.sleep(0.05)  # let the last stderr lines arrive
+        detail = self._exit_text(self.proc.returncode, self._tail)
+        return RunnerError(f"{UNEXPECTED_STOP} ({detail})" if detail else UNEXPECTED_STOP)
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.proc.returncode is not None:
+            raise await self._died()
+        try:
+            return await asyncio.open_connection("127.0.0.1", self.port, limit=_LINE_LIMIT)
+        except OSError:
+            raise await self._died() from None
+
+    async def request(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Send one request; yield reply lines up to and including the one with `done`.
+
+        Closing the iterator early closes the connection, which cancels the request in the runner.
+        """
+        reader, writer = await self._open()
+        try:
+            writer.write(json.dumps(body).encode() + b"\n")
+            while True:
+                try:
+                    line = await reader.readline()
+                except (ConnectionError, OSError):
+                    line = b""
+                if not line:
+                    raise await self._died()
+                msg = json.loads(line)
+                if "error" in msg:
+                    raise RunnerError(str(msg["error"]))
+                yield msg
+                if msg.get("done"):
+                    return
+        finally:
+            writer.close()
+
+    async def _single(self, body: dict[str, Any]) -> dict[str, Any]:
+        stream = self.request(body)
+        try:
+            async for msg in stream:
+                if msg.get("done"):
+                    return msg
+        finally:
+            await stream.aclose()
+        raise RunnerError("model runner sent no reply")
+
+    def completion(self, req: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Stream a completion: `{"content": ...}` lines, then the `done` line (see pollama.runner)."""
+        return self.request({**req, "op": "completion"})
+
+    async def embed(self, text: str, truncate: bool = True) -> dict[str, Any]:
+        """`{"embedding": [...], "prompt_eval_count": n}` (the raw pooled vector, not normalized)."""
+        return await self._single({"op": "embed", "content": text, "truncate": truncate})
+
+    async def tokenize(self, text: str, *, special: bool = True, add_special: bool = False) -> list[int]:
+        """Token ids of `text`; `special` parses special-token text, `add_special` adds BOS/EOS."""
+        msg = await self._single({"op": "tokenize", "content": text, "special": special,
+                                  "add_special": add_special})
+        return [int(t) for t in msg["tokens"]]
+
+    async def detokenize(self, tokens: Sequence[int]) -> str:
+        msg = await self._single({"op": "detokenize", "tokens": list(tokens)})
+        return str(msg["content"])
+
+    async def runner_info(self) -> dict[str, Any]:
+        return await self._single({"op": "info"})

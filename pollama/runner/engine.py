@@ -1,0 +1,425 @@
+"""Continuous batching: N slots share one llama context; every step is one llama_decode.
+
+Each step puts one token for every generating slot plus prompt chunks of newly started requests (up to
+n_batch tokens in all) into one batch, decodes it, and samples only the rows that need a next token.
+A request takes the free slot whose cached tokens share the longest prefix with its prompt, so only the
+rest of the prompt is evaluated. A full slot shifts its context (keep num_keep, drop half of the rest).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import llama_cpp as lc
+import numpy as np
+
+from pollama.runner.llama import Model
+from pollama.runner.sampling import Sampler, SamplingOptions, token_logprobs
+from pollama.runner.text import TextStream
+
+__all__ = ["Sink", "Completion", "Embedding", "Engine"]
+
+log = logging.getLogger("pollama.runner")
+_dumps = json.dumps
+
+
+class Sink(Protocol):
+    """Where a request's reply lines go (a client connection)."""
+
+    closed: bool
+
+    def send(self, data: bytes) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+@dataclass(eq=False)
+class Completion:
+    """A tokenized completion request, ready for a slot."""
+
+    tokens: list[int]
+    opts: SamplingOptions
+    sampler: Sampler
+    sink: Sink
+    limit: int
+    grammar: str | None = None  # applied once `trigger` appears in the output (sampler has none yet)
+    trigger: str | None = None
+    logprobs: bool = False
+    top_logprobs: int = 0
+    cancelled: bool = False
+
+
+@dataclass(eq=False)
+class Embedding:
+    """A tokenized embedding request."""
+
+    tokens: list[int]
+    sink: Sink
+    cancelled: bool = False
+
+
+@dataclass(eq=False)
+class _Slot:
+    seq: int
+    tokens: list[int] = field(default_factory=list)  # exactly what the KV cache holds for this sequence
+    last_used: float = 0.0
+    req: Completion | None = None
+    pending: list[int] = field(default_factory=list)  # prompt tokens not evaluated yet
+    next_token: int = -1  # sampled, to be decoded in the next step
+    generated: list[int] = field(default_factory=list)
+    stream: TextStream | None = None
+    n_prompt_eval: int = 0
+    t_start: int = 0
+    t_first: int = 0
+    trig_buf: str = ""
+    lp_pending: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    if n == 0 or a[0] != b[0]:
+        return 0
+    if a[:n] == b[:n]:
+        return n
+    x = np.asarray(a[:n], dtype=np.int32)
+    y = np.asarray(b[:n], dtype=np.int32)
+    return int(np.argmin(x == y))
+
+
+class Engine:
+    """The engine loop; `submit` is thread-safe, `run` is the loop (one dedicated thread)."""
+
+    def __init__(self, model: Model, ctx: Any, *, n_ctx: int, parallel: int, n_batch: int,
+                 embedding: bool = False) -> None:
+        self.model = model
+        self.ctx = ctx
+        self.n_ctx = n_ctx
+        self.n_batch = n_batch
+        self.embedding = embedding
+        self.slots = [_Slot(i) for i in range(parallel)]
+        self._queue: deque[Completion | Embedding] = deque()
+        self._cv = threading.Condition()
+        self._mem = lc.llama_get_memory(ctx)
+        self._can_shift = bool(self._mem) and bool(lc.llama_memory_can_shift(self._mem))
+        self._batch = lc.llama_batch_init(n_batch, 0, 1)
+        for i in range(n_batch):
+            self._batch.n_seq_id[i] = 1
+        self._order: list[_Slot] = []  # busy slots in admission order
+        self._stopped = False
+
+    # ---- public -----------------------------------------------------------------------------------
+    def submit(self, req: Completion | Embedding) -> None:
+        with self._cv:
+            self._queue.append(req)
+            self._cv.notify()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stopped = True
+            self._cv.notify()
+
+    def warmup(self) -> None:
+        """One throw-away decode so the first request does not pay for lazy initialisation."""
+        b = self._batch
+        tok = lc.llama_vocab_bos(self.model.vocab)
+        b.token[0] = tok if 0 <= tok < self.model.n_vocab else 0
+        b.pos[0] = 0
+        b.seq_id[0][0] = 0
+        b.logits[0] = 1
+        b.n_tokens = 1
+        lc.llama_set_warmup(self.ctx, True)
+        lc.llama_decode(self.ctx, b)
+        lc.llama_set_warmup(self.ctx, False)
+        if self._mem:
+            lc.llama_memory_clear(self._mem, True)
+        lc.llama_synchronize(self.ctx)
+
+    def slot_info(self) -> list[dict[str, Any]]:
+        return [{"id": s.seq, "busy": s.req is not None, "n_cached": len(s.tokens)} for s in self.slots]
+
+    def run(self) -> None:
+        step = self._embed_step if self.embedding else self._step
+        while not self._stopped:
+            try:
+                step()
+            except Exception:  # keep serving; fail whatever was in flight
+                log.exception("engine step failed")
+                for s in list(self._order):
+                    self._fail(s, "internal error in the model runner")
+
+    # ---- completion -------------------------------------------------------------------------------
+    def _admit(self) -> None:
+        with self._cv:
+            while not self._queue and not self._order and not self._stopped:
+                self._cv.wait()
+            free = len(self.slots) - len(self._order)
+            incoming: list[Completion] = []
+            while self._queue and len(incoming) < free:
+                req = self._queue.popleft()
+                if req.cancelled or req.sink.closed:
+                    self._drop(req)
+                    continue
+                assert isinstance(req, Completion)
+                incoming.append(req)
+        for req in incoming:
+            self._start(req)
+
+    def _drop(self, req: Completion | Embedding) -> None:
+        if isinstance(req, Completion):
+            req.sampler.close()
+        req.sink.finish()
+
+    def _start(self, req: Completion) -> None:
+        prompt = req.tokens
+        best: _Slot | None = None
+        best_len = -1
+        for s in self.slots:
+            if s.req is not None:
+                continue
+            n = _common_prefix(s.tokens, prompt)
+            if n > best_len or (n == best_len and best is not None and s.last_used < best.last_used):
+                best, best_len = s, n
+        assert best is not None
+        s = best
+        common = min(best_len, len(prompt) - 1)
+        if common < len(s.tokens):
+            if not lc.llama_memory_seq_rm(self._mem, s.seq, common, -1):
+                lc.llama_memory_seq_rm(self._mem, s.seq, -1, -1)
+                common = 0
+            del s.tokens[common:]
+        s.req = req
+        s.pending = prompt[common:]
+        s.next_token = -1
+        s.generated = []
+        s.stream = TextStream(req.opts.stop)
+        s.n_prompt_eval = 0
+        s.t_start = time.perf_counter_ns()
+        s.t_first = 0
+        s.trig_buf = ""
+        s.lp_pending = []
+        self._order.append(s)
+
+    def _release(self, s: _Slot) -> None:
+        req = s.req
+        if req is not None:
+            req.sampler.close()
+            req.sink.finish()
+        s.req = None
+        s.pending = []
+        s.next_token = -1
+        s.stream = None
+        s.last_used = time.monotonic()
+        if s in self._order:
+            self._order.remove(s)
+
+    def _fail(self, s: _Slot, msg: str) -> None:
+        if s.req is not None and not s.req.sink.closed:
+            s.req.sink.send((_dumps({"error": msg}) + "\n").encode())
+        if self._mem:
+            lc.llama_memory_seq_rm(self._mem, s.seq, -1, -1)
+        s.tokens = []
+        self._release(s)
+
+    def _shift(self, s: _Slot) -> bool:
+        """Make room for one more token: keep num_keep, discard half of the rest (Ollama's shift)."""
+        if not self._can_shift:
+            return False
+        assert s.req is not None
+        n = len(s.tokens)
+        keep = s.req.opts.num_keep
+        if keep < 0 or keep > len(s.req.tokens):
+            keep = len(s.req.tokens)
+        keep = max(0, min(keep, self.n_ctx - 2))
+        discard = max((n - keep) // 2, 1)
+        lc.llama_memory_seq_rm(self._mem, s.seq, keep, keep + discard)
+        lc.llama_memory_seq_add(self._mem, s.seq, keep + discard, n, -discard)
+        del s.tokens[keep:keep + discard]
+        return True
+
+    def _step(self) -> None:
+        self._admit()
+        for s in list(self._order):
+            req = s.req
+            if req is not None and (req.cancelled or req.sink.closed):
+                self._release(s)
+        if not self._order:
+            return
+        b = self._batch
+        b_tok, b_pos, b_seq, b_log = b.token, b.pos, b.seq_id, b.logits
+        n = 0
+        rows: list[tuple[_Slot, int]] = []
+        involved: list[_Slot] = []
+        for s in list(self._order):
+            tok = s.next_token
+            if tok < 0:
+                continue
+            if len(s.tokens) >= self.n_ctx and not self._shift(s):
+                self._finish(s, "length")
+                continue
+            s.next_token = -1
+            b_tok[n] = tok
+            b_pos[n] = len(s.tokens)
+            b_seq[n][0] = s.seq
+            b_log[n] = 1
+            s.tokens.append(tok)
+            rows.append((s, n))
+            involved.append(s)
+            n += 1
+        budget = self.n_batch - n
+        for s in self._order:
+            if budget <= 0:
+                break
+            if not s.pending:
+                continue
+            chunk = s.pending[:budget]
+            del s.pending[:len(chunk)]
+            base = len(s.tokens)
+            seq = s.seq
+            for j, tok in enumerate(chunk):
+                b_tok[n] = tok
+                b_pos[n] = base + j
+                b_seq[n][0] = seq
+                b_log[n] = 0
+                n += 1
+            s.tokens.extend(chunk)
+            s.n_prompt_eval += len(chunk)
+            involved.append(s)
+            budget -= len(chunk)
+            if not s.pending:
+                b_log[n - 1] = 1
+                rows.append((s, n - 1))
+        if n == 0:
+            return
+        b.n_tokens = n
+        rc = lc.llama_decode(self.ctx, b)
+        if rc != 0:
+            log.error("llama_decode failed with status %d", rc)
+            for s in involved:
+                self._fail(s, f"llama_decode failed with status {rc}")
+            return
+        now = time.perf_counter_ns()
+        ctx = self.ctx
+        sample = lc.llama_sampler_sample
+        for s, i in rows:
+            req = s.req
+            if req is None:
+                continue
+            if not s.t_first:
+                s.t_first = now
+            tok = sample(req.sampler.ptr, ctx, i)
+            self._on_token(s, req, tok, i)
+
+    def _on_token(self, s: _Slot, req: Completion, tok: int, row: int) -> None:
+        model = self.model
+        if model.is_eog(tok):
+            self._finish(s, "stop")
+            return
+        s.generated.append(tok)
+        piece = model.piece(tok)
+        if req.logprobs:
+            s.lp_pending.append(token_logprobs(lc.llama_get_logits_ith(self.ctx, row), model.n_vocab, tok,
+                                               req.top_logprobs, model.piece))
+        assert s.stream is not None
+        text, stopped = s.stream.push(piece)
+        if req.trigger is not None:
+            self._check_trigger(s, req, piece)
+        if text:
+            if s.lp_pending:
+                req.sink.send((_dumps({"content": text, "logprobs": s.lp_pending}) + "\n").encode())
+                s.lp_pending = []
+            else:
+                req.sink.send(b'{"content": ' + _dumps(text).encode() + b"}\n")
+        if stopped:
+            self._finish(s, "stop", flush=False)
+        elif len(s.generated) >= req.limit:
+            self._finish(s, "length")
+        else:
+            s.next_token = tok
+
+    def _check_trigger(self, s: _Slot, req: Completion, piece: bytes) -> None:
+        trigger = req.trigger
+        assert trigger is not None
+        s.trig_buf = (s.trig_buf + piece.decode("utf-8", "replace"))[-(len(trigger) + 64):]
+        if trigger not in s.trig_buf:
+            return
+        req.trigger = None
+        old = req.sampler
+        req.sampler = Sampler(self.model.vocab, self.model.n_vocab, req.opts, self.n_ctx, req.grammar)
+        req.sampler.accept_history(req.tokens + s.generated)
+        old.close()
+
+    def _finish(self, s: _Slot, reason: str, *, flush: bool = True) -> None:
+        req = s.req
+        assert req is not None and s.stream is not None
+        rest = s.stream.flush() if flush else ""
+        if rest or s.lp_pending:
+            body: dict[str, Any] = {"content": rest}
+            if s.lp_pending and flush:
+                body["logprobs"] = s.lp_pending
+            req.sink.send((_dumps(body) + "\n").encode())
+        now = time.perf_counter_ns()
+        first = s.t_first or now
+        done = {
+            "done": True, "done_reason": reason,
+            "prompt_eval_count": s.n_prompt_eval, "prompt_eval_duration": first - s.t_start,
+            "eval_count": len(s.generated), "eval_duration": now - first,
+            "context": req.tokens + s.generated,
+        }
+        req.sink.send((_dumps(done) + "\n").encode())
+        self._release(s)
+
+    # ---- embeddings -------------------------------------------------------------------------------
+    def _embed_step(self) -> None:
+        with self._cv:
+            while not self._queue and not self._stopped:
+                self._cv.wait()
+            todo: list[Embedding] = []
+            total = 0
+            while self._queue and len(todo) < len(self.slots):
+                req = self._queue[0]
+                if req.cancelled or req.sink.closed:
+                    self._queue.popleft()
+                    self._drop(req)
+                    continue
+                if todo and total + len(req.tokens) > self.n_batch:
+                    break
+                self._queue.popleft()
+                assert isinstance(req, Embedding)
+                todo.append(req)
+                total += len(req.tokens)
+        if not todo:
+            return
+        b = self._batch
+        n = 0
+        last: list[int] = []
+        for seq, req in enumerate(todo):
+            for pos, tok in enumerate(req.tokens):
+                b.token[n] = tok
+                b.pos[n] = pos
+                b.seq_id[n][0] = seq
+                b.logits[n] = 1
+                n += 1
+            last.append(n - 1)
+        b.n_tokens = n
+        rc = lc.llama_decode(self.ctx, b)
+        n_out = self.model.n_embd_out
+        for seq, req in enumerate(todo):
+            if rc != 0:
+                req.sink.send((_dumps({"error": f"llama_decode failed with status {rc}"}) + "\n").encode())
+            else:
+                ptr = lc.llama_get_embeddings_seq(self.ctx, seq)
+                if not ptr:
+                    ptr = lc.llama_get_embeddings_ith(self.ctx, last[seq])
+                vec = np.ctypeslib.as_array(ptr, shape=(n_out,)).tolist()
+                req.sink.send((_dumps({"embedding": vec, "prompt_eval_count": len(req.tokens),
+                                       "done": True}) + "\n").encode())
+            req.sink.finish()
+        if self._mem:
+            for seq in range(len(todo)):
+                lc.llama_memory_seq_rm(self._mem, seq, -1, -1)

@@ -1,0 +1,158 @@
+"""Thin layer over llama-cpp-python's low-level (ctypes) API: model, context, tokens, logging."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import llama_cpp as lc
+
+__all__ = ["LoadError", "Model", "ContextConfig", "make_context", "setup_logging", "last_errors"]
+
+_LOG_WARN = 3
+_LOG_ERROR = 4
+_LOG_CONT = 5
+_errors: deque[str] = deque(maxlen=8)
+_log_state = {"verbose": False, "last_level": 0}
+_log_cb: Any = None
+
+
+class LoadError(RuntimeError):
+    """The model (or an adapter) could not be loaded."""
+
+
+def _on_log(level: int, text: bytes | None, _user: Any) -> None:
+    msg = (text or b"").decode("utf-8", "replace")
+    if level == _LOG_CONT:
+        level = int(_log_state["last_level"])
+    else:
+        _log_state["last_level"] = level
+    if level >= _LOG_ERROR and msg.strip():
+        _errors.append(msg.strip())
+    if level >= _LOG_WARN or _log_state["verbose"]:
+        sys.stderr.write(msg)
+
+
+def setup_logging(verbose: bool | None = None) -> None:
+    """Route llama.cpp logs to stderr: warnings and errors, everything with OLLAMA_DEBUG set."""
+    global _log_cb
+    if verbose is None:
+        verbose = os.environ.get("OLLAMA_DEBUG", "") not in ("", "0", "false")
+    _log_state["verbose"] = verbose
+    _log_cb = lc.llama_log_callback(_on_log)
+    lc.llama_log_set(_log_cb, ctypes.c_void_p(0))
+    lc.llama_backend_init()
+
+
+def last_errors() -> list[str]:
+    """The last error lines llama.cpp logged."""
+    return list(_errors)
+
+
+class Model:
+    """A loaded llama.cpp model and its vocabulary."""
+
+    def __init__(self, path: str | Path, loras: list[str] | None = None) -> None:
+        path = Path(path)
+        if not path.is_file():
+            raise LoadError(f"model file not found: {path}")
+        params = lc.llama_model_default_params()
+        params.n_gpu_layers = 0
+        self.ptr = lc.llama_model_load_from_file(str(path).encode(), params)
+        if not self.ptr:
+            detail = last_errors()
+            raise LoadError(detail[-1] if detail else f"unable to load model: {path}")
+        self.vocab = lc.llama_model_get_vocab(self.ptr)
+        self.n_vocab = int(lc.llama_vocab_n_tokens(self.vocab))
+        self.n_ctx_train = int(lc.llama_model_n_ctx_train(self.ptr))
+        self.n_embd = int(lc.llama_model_n_embd(self.ptr))
+        self.n_embd_out = int(lc.llama_model_n_embd_out(self.ptr)) or self.n_embd
+        self.has_encoder = bool(lc.llama_model_has_encoder(self.ptr))
+        self.has_decoder = bool(lc.llama_model_has_decoder(self.ptr))
+        self._pieces: list[bytes | None] = [None] * self.n_vocab
+        self._eog = [False] * self.n_vocab
+        for t in range(self.n_vocab):
+            if lc.llama_vocab_is_eog(self.vocab, t):
+                self._eog[t] = True
+        self.loras: list[Any] = []
+        for lora in loras or []:
+            adapter = lc.llama_adapter_lora_init(self.ptr, str(lora).encode())
+            if not adapter:
+                raise LoadError(f"unable to load LoRA adapter: {lora}")
+            self.loras.append(adapter)
+
+    # ---- tokens -----------------------------------------------------------------------------------
+    def tokenize(self, text: str, *, add_special: bool = True, parse_special: bool = True) -> list[int]:
+        data = text.encode("utf-8")
+        cap = len(data) + 8
+        while True:
+            buf = (lc.llama_token * cap)()
+            n = lc.llama_tokenize(self.vocab, data, len(data), buf, cap, add_special, parse_special)
+            if n >= 0:
+                return list(buf[:n])
+            cap = -n
+
+    def piece(self, token: int) -> bytes:
+        """The bytes of one token, special tokens rendered (cached)."""
+        cached = self._pieces[token] if 0 <= token < self.n_vocab else b""
+        if cached is not None:
+            return cached
+        buf = ctypes.create_string_buffer(64)
+        n = lc.llama_token_to_piece(self.vocab, token, buf, 64, 0, True)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n)
+            n = lc.llama_token_to_piece(self.vocab, token, buf, -n, 0, True)
+        out = buf.raw[:n]
+        self._pieces[token] = out
+        return out
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return b"".join(self.piece(t) for t in tokens if 0 <= t < self.n_vocab).decode("utf-8", "replace")
+
+    def is_eog(self, token: int) -> bool:
+        return self._eog[token]
+
+    def valid_tokens(self, tokens: list[int]) -> bool:
+        n = self.n_vocab
+        return all(isinstance(t, int) and 0 <= t < n for t in tokens)
+
+
+@dataclass(frozen=True)
+class ContextConfig:
+    n_ctx_seq: int
+    n_seq: int
+    n_batch: int
+    threads: int
+    embedding: bool = False
+    seed: int = -1
+
+
+def make_context(model: Model, cfg: ContextConfig) -> Any:
+    """A llama context with one KV stream per sequence (ctx*n_seq in all)."""
+    params = lc.llama_context_default_params()
+    params.n_ctx = cfg.n_ctx_seq * cfg.n_seq
+    params.n_seq_max = cfg.n_seq
+    params.n_batch = cfg.n_batch
+    params.n_ubatch = cfg.n_batch if cfg.embedding else min(cfg.n_batch, 512)
+    params.n_threads = cfg.threads
+    params.n_threads_batch = cfg.threads
+    params.kv_unified = False
+    params.no_perf = True
+    params.embeddings = cfg.embedding
+    params.n_outputs_max = 0
+    params.n_outputs_max_per_seq = 0  # no per-sequence cap: embeddings output every token
+    ctx = lc.llama_init_from_model(model.ptr, params)
+    if not ctx:
+        detail = last_errors()
+        raise LoadError(detail[-1] if detail else "failed to create the llama context")
+    if model.loras:
+        arr = (lc.llama_adapter_lora_p_ctypes * len(model.loras))(*model.loras)
+        scales = (ctypes.c_float * len(model.loras))(*([1.0] * len(model.loras)))
+        if lc.llama_set_adapters_lora(ctx, arr, len(model.loras), scales) != 0:
+            raise LoadError("failed to apply LoRA adapters")
+    return ctx

@@ -1,0 +1,275 @@
+"""The runner's socket protocol: one TCP connection per request, JSON lines both ways.
+
+The client writes one JSON line; the runner answers with JSON lines, the last one has `"done": true` or
+is `{"error": "..."}`. Closing the connection cancels the request. The engine thread writes replies
+straight to the socket (non-blocking); only if the client falls behind does the connection's own thread
+flush the rest, so a slow reader never stalls the other slots.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import socket
+import threading
+from typing import Any
+
+from pollama.runner.engine import Completion, Embedding, Engine
+from pollama.runner.llama import Model
+from pollama.runner.sampling import OptionsError, Sampler, parse_options
+
+__all__ = ["SocketSink", "RunnerServer", "RequestError", "MAX_REQUEST"]
+
+log = logging.getLogger("pollama.runner")
+MAX_REQUEST = 256 << 20
+CONTEXT_ERROR = "input length exceeds the context length"
+
+
+class RequestError(ValueError):
+    """A request the runner cannot serve; its message goes back to the client."""
+
+
+class SocketSink:
+    """A connection's outgoing side, written from the engine thread."""
+
+    __slots__ = ("sock", "closed", "finished", "_lock", "_outbox", "_wake_r", "_wake_w")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.closed = False
+        self.finished = False
+        self._lock = threading.Lock()
+        self._outbox = bytearray()
+        self._wake_r, self._wake_w = os.pipe()
+
+    def send(self, data: bytes) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            if self._outbox:
+                self._outbox += data
+                return
+            try:
+                sent = self.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self.closed = True
+                self._wake()
+                return
+            if sent < len(data):
+                self._outbox += data[sent:]
+                self._wake()
+
+    def finish(self) -> None:
+        with self._lock:
+            self.finished = True
+            if not self.closed:
+                self._wake()
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
+
+    def pump(self, on_client_gone: Any) -> None:
+        """Run on the connection's thread until the reply is complete or the client has gone."""
+        poller = select.poll()
+        fd = self.sock.fileno()
+        poller.register(self._wake_r, select.POLLIN)
+        try:
+            while True:
+                with self._lock:
+                    pending = bool(self._outbox)
+                    if self.closed or (self.finished and not pending):
+                        break
+                poller.register(fd, select.POLLIN | (select.POLLOUT if pending else 0))
+                for f, ev in poller.poll():
+                    if f == self._wake_r:
+                        os.read(self._wake_r, 4096)
+                        continue
+                    if ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
+                        try:
+                            data = self.sock.recv(4096)
+                        except (BlockingIOError, InterruptedError):
+                            data = b"?"
+                        except OSError:
+                            data = b""
+                        if not data:
+                            with self._lock:
+                                self.closed = True
+                            on_client_gone()
+                            break
+                    if ev & select.POLLOUT:
+                        with self._lock:
+                            try:
+                                sent = self.sock.send(self._outbox)
+                                del self._outbox[:sent]
+                            except (BlockingIOError, InterruptedError):
+                                pass
+                            except OSError:
+                                self.closed = True
+        finally:
+            with self._lock:
+                self.closed = True
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+
+
+class RunnerServer:
+    """Accepts connections and turns each request line into engine work or a direct answer."""
+
+    def __init__(self, model: Model, engine: Engine, *, n_ctx: int, parallel: int, embedding: bool,
+                 info: dict[str, Any]) -> None:
+        self.model = model
+        self.engine = engine
+        self.n_ctx = n_ctx
+        self.parallel = parallel
+        self.embedding = embedding
+        self.info = info
+
+    def serve_forever(self, listener: socket.socket) -> None:
+        while True:
+            conn, _ = listener.accept()
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    # ---- one connection ---------------------------------------------------------------------------
+    def _handle(self, conn: socket.socket) -> None:
+        try:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            line = self._read_line(conn)
+            if line is None:
+                return
+            try:
+                req = json.loads(line)
+                if not isinstance(req, dict):
+                    raise RequestError("request must be a JSON object")
+                self._dispatch(conn, req)
+            except (RequestError, OptionsError) as e:
+                self._reply(conn, {"error": str(e)})
+            except json.JSONDecodeError as e:
+                self._reply(conn, {"error": f"invalid request: {e}"})
+        except Exception as e:  # never let one connection take the runner down
+            log.exception("request failed")
+            try:
+                self._reply(conn, {"error": f"runner error: {e}"})
+            except OSError:
+                pass
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    @staticmethod
+    def _read_line(conn: socket.socket) -> bytes | None:
+        buf = bytearray()
+        while True:
+            chunk = conn.recv(1 << 16)
+            if not chunk:
+                return bytes(buf) if buf.strip() else None
+            nl = chunk.find(b"\n")
+            if nl >= 0:
+                buf += chunk[:nl]
+                return bytes(buf)
+            buf += chunk
+            if len(buf) > MAX_REQUEST:
+                raise RequestError("request too large")
+
+    @staticmethod
+    def _reply(conn: socket.socket, obj: dict[str, Any]) -> None:
+        conn.sendall((json.dumps(obj) + "\n").encode())
+
+    def _dispatch(self, conn: socket.socket, req: dict[str, Any]) -> None:
+        op = req.get("op")
+        if op == "completion":
+            self._completion(conn, req)
+        elif op == "embed":
+            self._embed(conn, req)
+        elif op == "tokenize":
+            content = req.get("content")
+            if not isinstance(content, str):
+                raise RequestError("content must be a string")
+            tokens = self.model.tokenize(content, add_special=bool(req.get("add_special", False)),
+                                         parse_special=bool(req.get("special", True)))
+            self._reply(conn, {"tokens": tokens, "done": True})
+        elif op == "detokenize":
+            tokens = req.get("tokens")
+            if not isinstance(tokens, list) or not self.model.valid_tokens(tokens):
+                raise RequestError("tokens must be a list of token ids")
+            self._reply(conn, {"content": self.model.detokenize(tokens), "done": True})
+        elif op == "info":
+            self._reply(conn, {**self.info, "slots": self.engine.slot_info(), "done": True})
+        else:
+            raise RequestError(f"unknown op: {op!r}")
+
+    def _prompt_tokens(self, req: dict[str, Any]) -> list[int]:
+        if req.get("tokens") is not None:
+            tokens = req["tokens"]
+            if not isinstance(tokens, list) or not self.model.valid_tokens(tokens):
+                raise RequestError("tokens must be a list of token ids")
+            return list(tokens)
+        prompt = req.get("prompt")
+        if not isinstance(prompt, str):
+            raise RequestError("prompt must be a string")
+        return self.model.tokenize(prompt, add_special=True, parse_special=True)
+
+    def _completion(self, conn: socket.socket, req: dict[str, Any]) -> None:
+        if self.embedding:
+            raise RequestError("this runner serves embeddings only")
+        opts = parse_options(req.get("options"))
+        tokens = self._prompt_tokens(req)
+        if not tokens:
+            raise RequestError("prompt is empty")
+        if len(tokens) > self.n_ctx:
+            if req.get("truncate") is False:
+                raise RequestError(CONTEXT_ERROR)
+            keep = opts.num_keep if 0 <= opts.num_keep <= len(tokens) else len(tokens)
+            keep = min(keep, self.n_ctx - 1)
+            tokens = tokens[:keep] + tokens[len(tokens) - (self.n_ctx - keep):]
+        grammar = req.get("grammar") or None
+        trigger = req.get("grammar_trigger") or None
+        if grammar is not None and not isinstance(grammar, str):
+            raise RequestError("grammar must be a string")
+        if trigger is not None and not isinstance(trigger, str):
+            raise RequestError("grammar_trigger must be a string")
+        if grammar is None:
+            trigger = None
+        top = req.get("top_logprobs") or 0
+        if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= 20:
+            raise RequestError("top_logprobs must be between 0 and 20")
+        vocab, n_vocab = self.model.vocab, self.model.n_vocab
+        if trigger is not None:
+            Sampler(vocab, n_vocab, opts, self.n_ctx, grammar).close()  # reject a bad grammar now
+        sampler = Sampler(vocab, n_vocab, opts, self.n_ctx, None if trigger else grammar)
+        sampler.accept_history(tokens)
+        limit = opts.num_predict if opts.num_predict > 0 else 10 * self.n_ctx
+        conn.setblocking(False)
+        sink = SocketSink(conn)
+        work = Completion(tokens=tokens, opts=opts, sampler=sampler, sink=sink, limit=limit,
+                          grammar=grammar if trigger else None, trigger=trigger,
+                          logprobs=bool(req.get("logprobs")) or top > 0, top_logprobs=top)
+        self.engine.submit(work)
+        sink.pump(lambda: setattr(work, "cancelled", True))
+
+    def _embed(self, conn: socket.socket, req: dict[str, Any]) -> None:
+        if not self.embedding:
+            raise RequestError("this runner was not started for embeddings")
+        content = req.get("content")
+        if not isinstance(content, str):
+            raise RequestError("content must be a string")
+        tokens = self.model.tokenize(content, add_special=True, parse_special=True)
+        if not tokens:
+            raise RequestError("input is empty")
+        if len(tokens) > self.n_ctx:
+            if req.get("truncate") is False:
+                raise RequestError(CONTEXT_ERROR)
+            tokens = tokens[: self.n_ctx]
+        conn.setblocking(False)
+        sink = SocketSink(conn)
+        work = Embedding(tokens=tokens, sink=sink)
+        self.engine.submit(work)
+        sink.pump(lambda: setattr(work, "cancelled", True))

@@ -205,13 +205,14 @@ class Store:
     def exists(self, name: Name) -> bool:
         return self.manifest_path(name).is_file()
 
-    def write_manifest(self, name: Name, manifest: Manifest) -> None:
+    def write_manifest(self, name: Name, manifest: Manifest, raw: bytes | None = None) -> None:
+        """Write `manifest` (or its exact original bytes `raw`, e.g. as pulled) under `name`."""
         missing = [d for d in manifest.digests() if not self.has_blob(d)]
         if missing:
             raise BadRequest(f"manifest references missing blob {missing[0]}")
         old = self._find_casefold(name)
         target = self.manifests.joinpath(*name.parts)
-        atomic_write(target, manifest.to_bytes())
+        atomic_write(target, manifest.to_bytes() if raw is None else raw)
         if old is not None and old != target:  # same name, other letter case: keep one
             old.unlink(missing_ok=True)
 

@@ -1,0 +1,128 @@
+"""Pure parts of the registry client: byte-range sets, auth challenges, credentials, mount sources."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from registry_harness import make_model
+
+from pollama.registry import RegistryError
+from pollama.registry.auth import Credentials, credentials_for, parse_challenges
+from pollama.registry.download import MAX_PART, MIN_PART, part_size
+from pollama.registry.push import mount_sources
+from pollama.registry.ranges import RangeSet, split
+from pollama.store import Store, parse_name
+
+spans = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 60)).map(lambda t: (t[0], t[0] + t[1])),
+                 max_size=25)
+
+
+@given(spans)
+def test_rangeset_matches_a_set_of_bytes(items: list[tuple[int, int]]) -> None:
+    rs = RangeSet()
+    model: set[int] = set()
+    for start, end in items:
+        rs.add(start, end)
+        model |= set(range(start, end))
+    got = rs.spans()
+    assert sum(e - s for s, e in got) == len(model) == rs.total()
+    assert {i for s, e in got for i in range(s, e)} == model
+    assert all(got[i][1] < got[i + 1][0] for i in range(len(got) - 1))  # disjoint, not adjacent
+    assert rs.prefix() == next(i for i in range(len(model) + 1) if i not in model)
+    size = 230
+    missing = rs.missing(size)
+    assert {i for s, e in missing for i in range(s, e)} == set(range(size)) - model
+
+
+@given(spans, st.integers(1, 40))
+def test_split_covers_spans_in_order(items: list[tuple[int, int]], chunk: int) -> None:
+    rs = RangeSet(items)
+    pieces = split(rs.spans(), chunk)
+    assert all(0 < e - s <= chunk for s, e in pieces)
+    assert RangeSet(pieces).spans() == rs.spans()
+    assert pieces == sorted(pieces)
+
+
+def test_part_size_bounds() -> None:
+    assert part_size(1) == MIN_PART
+    assert part_size(200 * 10**6) == MIN_PART
+    assert part_size(10 * 10**9) == MAX_PART
+    assert MIN_PART < part_size(1000 * 2**20) < MAX_PART
+
+
+def test_parse_bearer_challenge_with_commas_in_scope() -> None:
+    (c,) = parse_challenges(
+        'Bearer realm="https://auth.example.com/token",service="registry.example.com",'
+        'scope="repository:library/llama3:pull,push"'
+    )
+    assert c.scheme == "bearer"
+    assert c.realm == "https://auth.example.com/token"
+    assert c.params["service"] == "registry.example.com"
+    assert c.params["scope"] == "repository:library/llama3:pull,push"
+
+
+def test_parse_several_challenges_and_escapes() -> None:
+    got = parse_challenges('Basic realm="a \\"quoted\\" realm", Bearer realm=https://x/t, service=s')
+    assert [c.scheme for c in got] == ["basic", "bearer"]
+    assert got[0].realm == 'a "quoted" realm'
+    assert got[1].params == {"realm": "https://x/t", "service": "s"}
+    assert parse_challenges("") == []
+    assert parse_challenges('Basic realm="Registry Realm"')[0].realm == "Registry Realm"
+
+
+@pytest.fixture()
+def no_creds_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.delenv("POLLAMA_REGISTRY_USERNAME", raising=False)
+    monkeypatch.delenv("POLLAMA_REGISTRY_PASSWORD", raising=False)
+    path = tmp_path / "auth.json"
+    monkeypatch.setenv("POLLAMA_REGISTRY_AUTH_FILE", str(path))
+    return path
+
+
+def test_credentials_from_env_apply_to_every_host(no_creds_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert credentials_for("r.example.com") is None
+    monkeypatch.setenv("POLLAMA_REGISTRY_USERNAME", "alice")
+    monkeypatch.setenv("POLLAMA_REGISTRY_PASSWORD", "s3cret")
+    assert credentials_for("r.example.com") == Credentials("alice", "s3cret")
+    assert credentials_for("127.0.0.1:5000") == Credentials("alice", "s3cret")
+    assert credentials_for("x").basic() == "Basic " + base64.b64encode(b"alice:s3cret").decode()
+    assert "s3cret" not in repr(credentials_for("x"))
+
+
+def test_credentials_from_file_both_shapes(no_creds_env: Path) -> None:
+    docker = base64.b64encode(b"bob:pa:ss").decode()
+    no_creds_env.write_text(json.dumps({
+        "r.example.com": {"username": "alice", "password": "pw"},
+        "auths": {"https://Harbor.example.com:8443/v2/": {"auth": docker}, "bad.example.com": {"auth": "!!"}},
+    }))
+    assert credentials_for("R.example.com") == Credentials("alice", "pw")
+    assert credentials_for("harbor.example.com:8443") == Credentials("bob", "pa:ss")
+    assert credentials_for("harbor.example.com") is None
+    assert credentials_for("bad.example.com") is None
+    assert credentials_for("other.example.com") is None
+
+
+def test_broken_auth_file_is_a_clear_error(no_creds_env: Path) -> None:
+    no_creds_env.write_text("{not json")
+    with pytest.raises(RegistryError) as e:
+        credentials_for("r.example.com")
+    assert e.value.status == 400 and str(no_creds_env) in str(e.value)
+
+
+def test_mount_sources_prefer_from_then_local_manifests_on_same_host(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    shared = b"shared weights" * 100
+    _, a = make_model(store, "reg.example.com/team/a:1", {"model": shared})
+    make_model(store, "reg.example.com/team/b:latest", {"model": shared, "system": b"be brief"})
+    make_model(store, "other.example.com/team/c:latest", {"model": shared})
+    target = parse_name("reg.example.com/team/new:latest")
+    layer = a.layers[0]
+    assert mount_sources(store, target, layer) == ["team/a", "team/b"]
+    layer.from_ = "reg.example.com/lib/base:7b"
+    assert mount_sources(store, target, layer)[0] == "lib/base"
+    assert mount_sources(store, parse_name("reg.example.com/team/a:2"), a.layers[0]) == ["lib/base", "team/b"]

@@ -16,6 +16,8 @@ __all__ = [
     "random_llama",
     "llama_forward",
     "bert_forward",
+    "byte_level_alphabet",
+    "sentencepiece_model",
 ]
 
 
@@ -246,3 +248,45 @@ def bert_forward(w: dict[str, np.ndarray], config: dict[str, Any], ids: list[int
         x = _layer_norm(x + h, w64[p + "output.LayerNorm.weight"], w64[p + "output.LayerNorm.bias"], eps)
     pooled = x.mean(0)
     return pooled / np.linalg.norm(pooled)
+
+
+def byte_level_alphabet() -> list[str]:
+    """GPT-2's 256 byte-level symbols, in byte order (printable Latin-1 bytes map to themselves)."""
+    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    out: dict[int, str] = {b: chr(b) for b in keep}
+    extra = 0
+    for b in range(256):
+        if b not in out:
+            out[b] = chr(256 + extra)
+            extra += 1
+    return [out[b] for b in range(256)]
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(num: int, wire: int, payload: bytes | int) -> bytes:
+    key = _varint(num << 3 | wire)
+    if wire == 0:
+        assert isinstance(payload, int)
+        return key + _varint(payload)
+    assert isinstance(payload, bytes)
+    return key + (_varint(len(payload)) + payload if wire == 2 else payload)
+
+
+def sentencepiece_model(pieces: list[tuple[str, float, int]], add_dummy_prefix: bool = True) -> bytes:
+    """Serialise a minimal sentencepiece ModelProto (pieces, trainer model_type=BPE, normalizer)."""
+    out = b""
+    for text, score, typ in pieces:
+        body = _field(1, 2, text.encode()) + _field(2, 5, struct.pack("<f", score)) + _field(3, 0, typ)
+        out += _field(1, 2, body)
+    out += _field(2, 2, _field(3, 0, 2))
+    out += _field(3, 2, _field(1, 2, b"nmt_nfkc") + _field(3, 0, int(add_dummy_prefix)))
+    return out

@@ -107,6 +107,7 @@ def plan(src: Path, config: dict[str, Any], ckpt: Checkpoint, out_type: str, nam
     n_vocab = next(t.shape[0] for t in tensors if t.name == "token_embd.weight")
 
     w = gguf.GGUFWriter(None, "bert")
+    w.add_type("model")
     w.add_name(name)
     w.add_file_type(OUT_TYPES[out_type][1])
     w.add_quantization_version(gguf.GGML_QUANT_VERSION)

@@ -294,7 +294,8 @@ def _spm_bpe_vocab(tj: dict[str, Any], n_vocab: int | None) -> Vocab:
     return Vocab("llama", texts, types, scores=score_list, add_space_prefix=_metaspace_prefix(tj))
 
 
-def _metaspace_prefix(tj: dict[str, Any]) -> bool | None:
+def _metaspace_prefix(tj: dict[str, Any]) -> bool:
+    """Whether the tokenizer prepends '▁' to the input (Metaspace pre-tokenizer or Prepend normalizer)."""
     for key in ("pre_tokenizer", "normalizer"):
         node = tj.get(key) or {}
         nodes = node.get("pretokenizers") or node.get("normalizers") or [node]
@@ -302,10 +303,10 @@ def _metaspace_prefix(tj: dict[str, Any]) -> bool | None:
             if not isinstance(n, dict):
                 continue
             if n.get("type") == "Metaspace":
-                return n.get("prepend_scheme", "always") != "never" and n.get("add_prefix_space", True)
+                return n.get("prepend_scheme", "always") != "never" and bool(n.get("add_prefix_space", True))
             if n.get("type") == "Prepend":
                 return True
-    return False if tj.get("normalizer") is None and tj.get("pre_tokenizer") is None else None
+    return False
 
 
 # A tiny protobuf reader: just enough of sentencepiece's ModelProto.

@@ -67,7 +67,7 @@ class RunnerProcess:
         try:
             assert proc.stdout is not None
             line = await asyncio.wait_for(proc.stdout.readline(), timeout)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
+        except (TimeoutError, asyncio.CancelledError):
             await cls._kill(proc, task)
             raise RunnerError("timed out waiting for the model runner to load the model") from None
         msg: dict[str, Any] = {}
@@ -75,7 +75,7 @@ class RunnerProcess:
             msg = json.loads(line) if line else {}
         if msg.get("status") == "ready":
             return cls(proc, int(msg["port"]), msg, tail, task)
-        with contextlib.suppress(asyncio.TimeoutError):
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), 10)
         await cls._kill(proc, task)
         if msg.get("error"):
@@ -103,7 +103,7 @@ class RunnerProcess:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
-        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(task, 2)
 
     @staticmethod
@@ -134,16 +134,16 @@ class RunnerProcess:
                 self.proc.terminate()
             try:
                 await asyncio.wait_for(self.proc.wait(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
                     self.proc.kill()
                 await self.proc.wait()
-        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(self._stderr_task, 2)
 
     # ---- requests ---------------------------------------------------------------------------------
     async def _died(self) -> RunnerError:
-        with contextlib.suppress(asyncio.TimeoutError):
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(self.proc.wait()), 2)
         if self.proc.returncode is None:
             return RunnerError("model runner closed the connection unexpectedly")

@@ -54,6 +54,16 @@ def last_errors() -> list[str]:
     return list(_errors)
 
 
+def _load_error(default: str) -> str:
+    """The most telling error llama.cpp logged ("error loading model: ..."), else `default`."""
+    lines = list(_errors)
+    for n, line in enumerate(lines):
+        i = line.find("error loading model")
+        if i >= 0:
+            return line[i:] + (f" ({lines[n - 1]})" if n > 0 else "")
+    return lines[-1] if lines else default
+
+
 class Model:
     """A loaded llama.cpp model and its vocabulary."""
 
@@ -65,8 +75,7 @@ class Model:
         params.n_gpu_layers = 0
         self.ptr = lc.llama_model_load_from_file(str(path).encode(), params)
         if not self.ptr:
-            detail = last_errors()
-            raise LoadError(detail[-1] if detail else f"unable to load model: {path}")
+            raise LoadError(_load_error(f"unable to load model: {path}"))
         self.vocab = lc.llama_model_get_vocab(self.ptr)
         self.n_vocab = int(lc.llama_vocab_n_tokens(self.vocab))
         self.n_ctx_train = int(lc.llama_model_n_ctx_train(self.ptr))
@@ -148,8 +157,7 @@ def make_context(model: Model, cfg: ContextConfig) -> Any:
     params.n_outputs_max_per_seq = 0  # no per-sequence cap: embeddings output every token
     ctx = lc.llama_init_from_model(model.ptr, params)
     if not ctx:
-        detail = last_errors()
-        raise LoadError(detail[-1] if detail else "failed to create the llama context")
+        raise LoadError(_load_error("failed to create the llama context"))
     if model.loras:
         arr = (lc.llama_adapter_lora_p_ctypes * len(model.loras))(*model.loras)
         scales = (ctypes.c_float * len(model.loras))(*([1.0] * len(model.loras)))

@@ -1,0 +1,27 @@
+"""Shared fixtures for runner tests: tiny models and a private event loop per module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fixtures.tiny_gguf import make_tiny_bert, make_tiny_llama
+from runner_helpers import Loop
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny-llama.gguf")
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_bert(tmp_path_factory.mktemp("tiny") / "tiny-bert.gguf")
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[Loop]:
+    lp = Loop()
+    yield lp
+    lp.loop.close()

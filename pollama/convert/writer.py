@@ -75,6 +75,11 @@ def _encode(data: np.ndarray, qtype: gguf.GGMLQuantizationType) -> np.ndarray:
 def write_plan(plan: Plan, dst: Path, progress: Callable[[str], None] | None = None) -> None:
     """Write the plan to a temp file beside dst, then atomically rename it to dst."""
     w = plan.writer
+    seen: set[str] = set()
+    for t in plan.tensors:
+        if t.name in seen:
+            raise ConvertError(f"two source tensors map to {t.name}")
+        seen.add(t.name)
     for t in plan.tensors:
         w.add_tensor_info(t.name, t.shape, np.dtype(np.float32), _nbytes(t.shape, t.qtype), raw_dtype=t.qtype)
     dst.parent.mkdir(parents=True, exist_ok=True)

@@ -138,8 +138,8 @@ def _unquote(text: str) -> str | None:
 def quote(text: str) -> str:
     """A value as a Modelfile writes it: bare when it reads back unchanged, else in `"` or `\"\"\"`.
 
-    Like Ollama's quote, with two additions so that reading it back gives the same text: values
-    with other edge whitespace or a line break are quoted, and values starting with `"`.
+    Like Ollama's quote, with additions so that reading it back gives the same text: values with
+    edge tabs or a line break are quoted, as are values starting with `"`, and "" is written `""`.
     Text containing both a line break and a line that ends in `\"\"\"` cannot be written.
     """
     if text == "":

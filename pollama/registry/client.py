@@ -56,14 +56,17 @@ def describe(exc: BaseException) -> str:
 
 async def error_from(resp: httpx.Response, context: str = "") -> RegistryError:
     """Turn a failed response into a RegistryError, using the registry's `{"errors": [...]}` body."""
-    body = b""
     try:
-        async for chunk in resp.aiter_raw():
-            body += chunk
-            if len(body) >= _ERROR_BODY_LIMIT:
-                break
-    except httpx.HTTPError:
-        pass
+        body = resp.content[:_ERROR_BODY_LIMIT]  # already read (a non-streaming request)
+    except httpx.ResponseNotRead:
+        body = b""
+        try:
+            async for chunk in resp.aiter_raw():
+                body += chunk
+                if len(body) >= _ERROR_BODY_LIMIT:
+                    break
+        except httpx.HTTPError:
+            pass
     finally:
         await resp.aclose()
     message = ""
@@ -76,16 +79,16 @@ async def error_from(resp: httpx.Response, context: str = "") -> RegistryError:
             message = str(data.get("error") or data.get("message") or data.get("details") or "")
     except ValueError:
         message = body.decode(errors="replace").strip()[:200]
-    message = message or resp.reason_phrase or f"status {resp.status_code}"
     code = resp.status_code
     if code in (401, 403):
-        status, message = 401, f"unauthorized: {message}"
+        status, message = 401, f"unauthorized: {message or 'access denied'}"
     elif code == 404:
         status = 404
     elif 400 <= code < 500:
         status = 400
     else:
         status = 500
+    message = message or resp.reason_phrase or f"status {code}"
     prefix = f"{context}: " if context else ""
     return RegistryError(f"{prefix}{message}", status)
 
@@ -165,7 +168,11 @@ class RegistryClient:
                     method, body = "GET", None
                 continue
             if code == 401 and self.same_origin(target):
-                raise await error_from(resp)
+                error = await error_from(resp)
+                if self.credentials is not None:
+                    error = RegistryError(f"{error.message} (credentials of user "
+                                          f"{self.credentials.username!r} not accepted by {self.host})", 401)
+                raise error
             return resp
         raise RegistryError(f"too many redirects for {method} {url}", 500)
 

@@ -123,8 +123,8 @@ class BlobDownload:
         self.size = size
         self.blob = store.blob_path(digest)
         self.partial, self.state = partial_paths(store, digest)
-        self.have = RangeSet()
-        self.completed = 0
+        self.have = self._load()
+        self.completed = self.have.total()  # already on disk from an earlier, interrupted pull
         self.fetched = 0  # bytes received over the network by this download
         self._last_save = 0.0
 

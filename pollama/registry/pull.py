@@ -105,6 +105,7 @@ async def _pull_layer(client: RegistryClient, store: Store, name: Name, layer: L
             return
         slot.current = download = BlobDownload(client, store, name.repository, layer.digest, layer.size)
         task = asyncio.ensure_future(download.run())
+        yield status(download.completed)
         while not await finished_within(task, TICK):
             yield status(download.completed)
         task.result()

@@ -10,6 +10,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import os
 import re
 import secrets
 import shutil
@@ -105,8 +106,8 @@ class _Uvicorn:
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical",
-                                lifespan="off", access_log=False)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=os.environ.get("FRONT_LOG", "critical"),
+                                lifespan="off", access_log=False, interface="asgi3")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -174,6 +175,8 @@ class Front:
         self.realm = f"http://127.0.0.1:{self._realm.port}/token"
         self._tokens: dict[str, set[tuple[str, str]]] = {}
         self._sent = 0
+        self._generation = 0
+        self._active = 0  # requests being handled by the front or the CDN
 
     def start(self) -> Front:
         for s in (self._front, self._cdn, self._realm):
@@ -185,12 +188,18 @@ class Front:
             s.stop()
 
     def reset(self) -> None:
+        """Forget counters, once responses left over from an abandoned client have wound down."""
+        deadline, quiet = time.monotonic() + 5, 0
+        while quiet < 3 and time.monotonic() < deadline:
+            quiet = quiet + 1 if self._active == 0 else 0
+            time.sleep(0.03)
         self.log.clear()
         self.blob_bytes.clear()
         self.cdn_auth.clear()
         self.registry_auth.clear()
         self.token_requests.clear()
         self._sent = 0
+        self._generation += 1  # responses still streaming from before stop (their client is gone)
 
     # ---- token realm -----------------------------------------------------------------------------
     async def _realm_app(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -253,7 +262,11 @@ class Front:
         path = scope["path"]  # /cdn/<repo>/blobs/<digest>
         upstream = self.registry.url + "/v2/" + path.removeprefix("/cdn/")
         fwd = {"range": headers[b"range"].decode()} if b"range" in headers else {}
-        await self._stream_blob(send, "GET", upstream, fwd, _BLOB_GET.match("/v2/" + path[5:]))
+        self._active += 1
+        try:
+            await self._stream_blob(send, "GET", upstream, fwd, _BLOB_GET.match("/v2/" + path[5:]))
+        finally:
+            self._active -= 1
 
     # ---- the front -------------------------------------------------------------------------------
     async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -262,10 +275,14 @@ class Front:
         method, path = scope["method"], scope["path"]
         qs = scope.get("query_string", b"").decode()
         query = parse_qs(qs)
-        body = await _body(receive)
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        status = await self._handle(send, method, path, qs, query, headers, body)
-        self.log.append((method, path + (f"?{qs}" if qs else ""), status))
+        self._active += 1
+        try:
+            body = await _body(receive)
+            headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+            status = await self._handle(send, method, path, qs, query, headers, body)
+            self.log.append((method, path + (f"?{qs}" if qs else ""), status))
+        finally:
+            self._active -= 1
 
     async def _handle(self, send: Send, method: str, path: str, qs: str, query: dict[str, list[str]],
                       headers: dict[str, str], body: bytes) -> int:
@@ -304,12 +321,15 @@ class Front:
     async def _stream_blob(self, send: Send, method: str, url: str, fwd: dict[str, str],
                            blob: re.Match[str] | None) -> int:
         digest = blob.group(2) if blob else ""
+        generation = self._generation
         async with httpx.AsyncClient() as client, client.stream(method, url, headers=fwd) as resp:
             hdrs = [(k.lower().encode(), v.encode()) for k, v in resp.headers.items()
                     if k.lower() not in _HOP or k.lower() == "content-length"]
             await send({"type": "http.response.start", "status": resp.status_code, "headers": hdrs})
             first = True
             async for chunk in resp.aiter_raw(1 << 16):
+                if generation != self._generation:
+                    raise Dropped("stale response from before reset()")
                 if resp.status_code < 300 and self.drop_after is not None:
                     room = self.drop_after - self._sent
                     if room <= 0:
@@ -324,6 +344,8 @@ class Front:
                 first = False
                 if self.delay:
                     await asyncio.sleep(self.delay)
+                if generation != self._generation:
+                    raise Dropped("stale response from before reset()")
                 self._sent += len(chunk)
                 if resp.status_code < 300:
                     self.blob_bytes[digest] += len(chunk)

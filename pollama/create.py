@@ -240,8 +240,8 @@ async def _from_path(builder: _Builder, path: Path) -> AsyncIterator[dict[str, A
         async for status in _convert_dir(builder, path):
             yield status
         return
-    yield _status("parsing GGUF")
     _validate_gguf(path)
+    yield _status("parsing GGUF")
     layer, _ = await asyncio.to_thread(builder.add_file, "model", path)
     builder.set("model", [layer])
     yield _status(f"using existing layer {layer.digest}")
@@ -256,22 +256,24 @@ def _validate_gguf(path: Path) -> None:
 
 async def _from_files(store: Store, builder: _Builder, files: dict[str, str]) -> AsyncIterator[dict[str, Any]]:
     paths = {fname: _blob_or_400(store, digest, fname) for fname, digest in files.items()}
-    for fname in paths:
-        if Path(fname).name != fname or fname.startswith("."):
+    for fname in paths:  # relative paths such as "1_Pooling/config.json" are fine; escaping is not
+        parts = Path(fname).parts
+        if not parts or Path(fname).is_absolute() or any(p in ("..", ".") for p in parts) or "\\" in fname:
             raise BadRequest(f"invalid file name {fname!r}")
     ggufs = [f for f, p in paths.items() if f.endswith(".gguf") or is_gguf(p)]
     if ggufs:
-        yield _status("parsing GGUF")
         models, projectors = [], []
-        for fname in ggufs:
+        for fname in ggufs:  # validate everything before the first status line (errors keep their 400)
             path = paths[fname]
             _validate_gguf(path)
             info = read_gguf(path, tensors=False)
             layer = Layer(MEDIA["model"], _norm(files[fname]), path.stat().st_size)
             (projectors if info.architecture == "clip" else models).append(layer)
-            yield _status(f"using existing layer {layer.digest}")
         if not models:
             raise BadRequest("no model GGUF among the files (only projectors)")
+        yield _status("parsing GGUF")
+        for layer in models + projectors:
+            yield _status(f"using existing layer {layer.digest}")
         builder.set("model", models[:1])
         builder.set("projector", [Layer(MEDIA["projector"], p.digest, p.size) for p in projectors])
         return
@@ -279,7 +281,9 @@ async def _from_files(store: Store, builder: _Builder, files: dict[str, str]) ->
         raise BadRequest("files must contain a GGUF file or a safetensors model (config.json + *.safetensors)")
     with tempfile.TemporaryDirectory(prefix="pollama-convert-", dir=store.root) as tmp:
         for fname, path in paths.items():
-            os.symlink(path, Path(tmp) / fname)
+            link = Path(tmp) / fname
+            link.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(path, link)
         async for status in _convert_dir(builder, Path(tmp)):
             yield status
 

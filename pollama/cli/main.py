@@ -182,14 +182,15 @@ def cmd_create(args: argparse.Namespace) -> int:
         return _err("no FROM line")
     src_path = local(source)
     if src_path is not None:
-        files = [src_path] if src_path.is_file() else sorted(
-            p for p in src_path.iterdir()
-            if p.is_file() and (p.suffix in {".json", ".safetensors", ".model", ".txt"} or p.name == "tokenizer.model")
-        )
+        if src_path.is_file():
+            files = {src_path.name: src_path}
+        else:  # a safetensors folder: weights, configs and tokenizer files, sub-folders included
+            files = {p.relative_to(src_path).as_posix(): p for p in sorted(src_path.rglob("*"))
+                     if p.is_file() and p.suffix in {".json", ".safetensors", ".model", ".txt", ".jinja"}}
         body["files"] = {}
-        for f in files:
-            print(f"copying file {f.name}")
-            body["files"][f.name] = client.upload_blob(f)
+        for rel, f in files.items():
+            print(f"copying file {rel}")
+            body["files"][rel] = client.upload_blob(f)
     elif source.startswith(("./", "../", "/", "~")):
         return _err(f"no such file or directory: {source}")
     else:

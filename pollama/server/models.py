@@ -234,6 +234,6 @@ async def push(request: Request) -> Response:
     req = parse_request(await request.body(), PushRequest)
     name = _required_name(req.model_name)
     if not _store(request).exists(name):
-        raise ModelNotFound(name.display)
+        raise ModelNotFound(name.given)
     return await ndjson_or_single(_registry_stream("push", _store(request), name, req.insecure),
                                   req.stream is not False)

@@ -197,7 +197,7 @@ class Store:
         try:
             return Manifest.from_bytes(path.read_bytes())
         except FileNotFoundError:
-            raise ModelNotFound(name.display) from None
+            raise ModelNotFound(name.given) from None
 
     def manifest_digest(self, name: Name) -> str:
         return "sha256:" + hashlib.sha256(self.manifest_path(name).read_bytes()).hexdigest()
@@ -230,7 +230,7 @@ class Store:
         try:
             manifest = Manifest.from_bytes(path.read_bytes())
         except FileNotFoundError:
-            raise ModelNotFound(name.display) from None
+            raise ModelNotFound(name.given) from None
         path.unlink()
         for parent in list(path.parents)[:3]:  # tidy empty tag/model/namespace folders
             with contextlib.suppress(OSError):
@@ -269,7 +269,7 @@ class Store:
     def copy(self, src: Name, dst: Name) -> None:
         path = self.manifest_path(src)
         if not path.is_file():
-            raise ModelNotFound(src.display)
+            raise ModelNotFound(src.given)
         atomic_write(self.manifests.joinpath(*dst.parts), path.read_bytes())
 
     def copy_file_to(self, digest: str, dst: Path) -> None:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pollama.api.errors import BadRequest
 
@@ -34,6 +34,7 @@ class Name:
     namespace: str
     model: str
     tag: str
+    raw: str = field(default="", compare=False, repr=False)  # as the user wrote it, for messages
 
     def __str__(self) -> str:
         return f"{self.host}/{self.namespace}/{self.model}:{self.tag}"
@@ -47,6 +48,11 @@ class Name:
                 return base
             return f"{self.namespace}/{base}"
         return f"{self.host}/{self.namespace}/{base}"
+
+    @property
+    def given(self) -> str:
+        """The name as the request spelled it (Ollama echoes it in errors)."""
+        return self.raw or self.display
 
     @property
     def repository(self) -> str:
@@ -97,4 +103,4 @@ def parse_name(raw: str) -> Name:
             raise InvalidName(raw, f"{kind} too long")
         if not pattern.match(value) or ".." in value:
             raise InvalidName(raw, f"bad {kind}")
-    return Name(host, namespace, model, tag)
+    return Name(host, namespace, model, tag, raw.strip())

@@ -1,0 +1,73 @@
+"""The CLI verbs for managing models, run as a user would against the real server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from server_proc import Server, free_port
+
+
+def cli(server_url: str | None, *args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ}
+    if server_url:
+        env["OLLAMA_HOST"] = server_url
+    return subprocess.run([sys.executable, "-m", "pollama", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_version() -> None:
+    r = cli(None, "--version")
+    assert r.returncode == 0 and "pollama version is" in r.stdout
+
+
+def test_no_server_is_a_clear_error() -> None:
+    r = cli(f"127.0.0.1:{free_port()}", "list")
+    assert r.returncode == 1
+    assert "could not connect to pollama server" in r.stderr and "pollama serve" in r.stderr
+
+
+def test_create_list_show_cp_rm(server: Server, smollm2: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "weights").mkdir()
+    os.symlink(smollm2, work / "weights" / "smol.gguf")
+    (work / "Modelfile").write_text(
+        "# a comment\nFROM ./weights/smol.gguf\nPARAMETER temperature 0.3\nPARAMETER stop \"<|im_end|>\"\n"
+        'SYSTEM """You answer\nin one sentence."""\nLICENSE "MIT"\n'
+    )
+    r = cli(server.url, "create", "terse", "-f", "Modelfile", cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert "success" in r.stdout
+
+    r = cli(server.url, "list")
+    assert r.returncode == 0, r.stderr
+    header, *rows = r.stdout.strip().splitlines()
+    assert header.split() == ["NAME", "ID", "SIZE", "MODIFIED"]
+    assert rows[0].startswith("terse:latest") and "MB" in rows[0] and "ago" in rows[0]
+
+    r = cli(server.url, "show", "terse")
+    assert r.returncode == 0, r.stderr
+    assert "architecture" in r.stdout and "llama" in r.stdout and "134.52M" in r.stdout
+    assert "Q4_1" in r.stdout and "completion" in r.stdout
+    r = cli(server.url, "show", "terse", "--system")
+    assert r.stdout.strip() == "You answer\nin one sentence."
+    r = cli(server.url, "show", "terse", "--parameters")
+    assert "temperature" in r.stdout and "0.3" in r.stdout
+    r = cli(server.url, "show", "terse", "--license")
+    assert r.stdout.strip() == "MIT"
+    r = cli(server.url, "show", "terse", "--modelfile")
+    assert "FROM " in r.stdout and "PARAMETER temperature 0.3" in r.stdout
+
+    assert cli(server.url, "cp", "terse", "terse2").returncode == 0
+    assert "terse2:latest" in cli(server.url, "list").stdout
+    r = cli(server.url, "rm", "terse2")
+    assert r.returncode == 0 and "deleted 'terse2'" in r.stdout
+    assert "terse2" not in cli(server.url, "list").stdout
+
+    r = cli(server.url, "show", "nope")
+    assert r.returncode == 1 and "model 'nope' not found" in r.stderr
+    r = cli(server.url, "create", "x", "-f", "missing-file")
+    assert r.returncode == 1 and "Error:" in r.stderr

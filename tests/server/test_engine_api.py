@@ -1,0 +1,213 @@
+"""Inference over HTTP against the real server, on tiny random-weight models (fast, deterministic)."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fixtures.tiny_gguf import make_tiny_llama
+from server_proc import Server
+
+
+def upload_and_create(http: httpx.Client, path: Path, name: str, **extra: object) -> None:
+    data = path.read_bytes()
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    http.post(f"/api/blobs/{digest}", content=data)
+    r = http.post("/api/create", json={"model": name, "files": {path.name: digest}, "stream": False, **extra})
+    assert r.status_code == 200, r.text
+
+
+def ndjson(resp: httpx.Response) -> list[dict]:
+    return [json.loads(x) for x in resp.text.splitlines() if x.strip()]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf")
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory, tiny: Path) -> Iterator[Server]:
+    with Server(tmp_path_factory.mktemp("engine") / "models", {"OLLAMA_NUM_PARALLEL": "4"}) as s:
+        with s.client() as c:
+            upload_and_create(c, tiny, "tiny")
+        yield s
+
+
+@pytest.fixture()
+def http(srv: Server) -> Iterator[httpx.Client]:
+    with srv.client() as c:
+        yield c
+
+
+GREEDY = {"temperature": 0, "num_predict": 24}
+
+
+def generate(http: httpx.Client, **body: object) -> dict:
+    r = http.post("/api/generate", json={"model": "tiny", "stream": False, **body})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_generate_greedy_is_deterministic_and_streams(http: httpx.Client) -> None:
+    a = generate(http, prompt="hello world", raw=True, options=GREEDY)
+    b = generate(http, prompt="hello world", raw=True, options=GREEDY)
+    assert a["response"] == b["response"] and a["response"]
+    assert a["done"] and a["done_reason"] == "length" and a["eval_count"] == 24
+    for key in ("total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration", "eval_duration"):
+        assert isinstance(a[key], int)
+    assert "context" not in a  # raw requests return no context
+    r = http.post("/api/generate", json={"model": "tiny", "prompt": "hello world", "raw": True, "options": GREEDY})
+    chunks = ndjson(r)
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    assert "".join(c["response"] for c in chunks) == a["response"]
+    assert chunks[-1]["done"] is True and all(c["done"] is False for c in chunks[:-1])
+
+
+def test_seed_reproducible(http: httpx.Client) -> None:
+    opts = {"temperature": 1.0, "seed": 42, "num_predict": 16}
+    a = generate(http, prompt="once upon", raw=True, options=opts)
+    b = generate(http, prompt="once upon", raw=True, options=opts)
+    c = generate(http, prompt="once upon", raw=True, options={**opts, "seed": 43})
+    assert a["response"] == b["response"]
+    assert a["response"] != c["response"]
+
+
+def test_stop_strings_across_tokens_are_not_emitted(http: httpx.Client) -> None:
+    full = generate(http, prompt="the cat", raw=True, options={**GREEDY, "num_predict": 40})["response"]
+    assert len(full) > 12
+    stop = full[5:11]  # spans token boundaries in general
+    cut = generate(http, prompt="the cat", raw=True, options={**GREEDY, "num_predict": 40, "stop": [stop]})
+    assert cut["response"] == full[: full.index(stop)]
+    assert cut["done_reason"] == "stop"
+
+
+def test_context_continues_and_prefix_is_reused(http: httpx.Client) -> None:
+    first = generate(http, prompt="count with me", options=GREEDY)
+    assert first["context"]
+    second = generate(http, prompt="and again", context=first["context"], options=GREEDY)
+    # the shared prefix (the whole first exchange) comes from the slot's cache
+    assert second["prompt_eval_count"] < len(first["context"])
+
+
+def test_chat(http: httpx.Client) -> None:
+    r = http.post("/api/chat", json={"model": "tiny", "stream": False, "options": GREEDY,
+                                     "messages": [{"role": "system", "content": "be brief"},
+                                                  {"role": "user", "content": "hi"}]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["message"]["role"] == "assistant" and body["message"]["content"]
+    assert body["done"] and body["eval_count"] == 24
+    r = http.post("/api/chat", json={"model": "tiny", "options": GREEDY,
+                                     "messages": [{"role": "user", "content": "hi"}]})
+    chunks = ndjson(r)
+    assert chunks[-1]["done"] and all("message" in c for c in chunks)
+
+
+def test_debug_render_only(http: httpx.Client) -> None:
+    r = http.post("/api/chat", json={"model": "tiny", "stream": False, "_debug_render_only": True,
+                                     "messages": [{"role": "user", "content": "ping"}]})
+    assert r.status_code == 200
+    assert "<|im_start|>user\nping<|im_end|>" in r.json()["debug_info"]["rendered_template"]
+
+
+def test_load_unload_and_ps(http: httpx.Client) -> None:
+    r = generate(http, prompt="", keep_alive="10m")
+    assert r["done_reason"] == "load"
+    ps = http.get("/api/ps").json()["models"]
+    tiny = next(m for m in ps if m["name"] == "tiny:latest")
+    assert tiny["size_vram"] == 0 and tiny["context_length"] > 0 and tiny["expires_at"]
+    r = generate(http, prompt="", keep_alive=0)
+    assert r["done_reason"] == "unload"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and http.get("/api/ps").json()["models"]:
+        time.sleep(0.1)
+    assert http.get("/api/ps").json()["models"] == []
+
+
+def test_parallel_requests_match_single_stream(http: httpx.Client) -> None:
+    prompts = [f"story number {i}" for i in range(6)]
+    single = {p: generate(http, prompt=p, raw=True, options=GREEDY)["response"] for p in prompts}
+
+    def one(p: str) -> str:
+        with httpx.Client(base_url=http.base_url, timeout=120) as c:
+            return generate(c, prompt=p, raw=True, options=GREEDY)["response"]
+
+    with cf.ThreadPoolExecutor(6) as pool:
+        together = dict(zip(prompts, pool.map(one, prompts), strict=True))
+    assert together == single
+
+
+def test_disconnect_frees_the_slot(srv: Server, http: httpx.Client) -> None:
+    # with 4 slots, cancel 4 endless generations mid-stream; new requests must still be served at once
+    for _ in range(4):
+        with httpx.Client(base_url=srv.url, timeout=60) as c, c.stream(
+            "POST", "/api/generate",
+            json={"model": "tiny", "prompt": "go", "raw": True, "options": {"num_predict": 100000}},
+        ) as r:
+            for line in r.iter_lines():
+                if line:
+                    break
+    t = time.monotonic()
+    out = generate(http, prompt="after", raw=True, options={**GREEDY, "num_predict": 4})
+    assert out["eval_count"] == 4 and time.monotonic() - t < 30
+
+
+def test_context_shift_past_num_ctx(http: httpx.Client) -> None:
+    r = generate(http, prompt="a", raw=True, options={"temperature": 0, "num_ctx": 64, "num_predict": 150})
+    assert r["eval_count"] == 150 and r["done_reason"] == "length"
+
+
+def test_option_errors(http: httpx.Client) -> None:
+    r = http.post("/api/generate", json={"model": "tiny", "prompt": "x", "options": {"temperature": "hot"}})
+    assert r.status_code == 400 and "error" in r.json()
+    r = http.post("/api/generate", json={"model": "tiny", "prompt": "x", "stream": False,
+                                         "options": {"num_predict": 2, "made_up_option": 1}})
+    assert r.status_code == 200  # unknown keys are ignored
+    r = http.post("/api/generate", json={"model": "tiny", "prompt": "x", "raw": True, "system": "s"})
+    assert r.status_code == 400
+    r = http.post("/api/generate", json={"model": "tiny", "prompt": "x", "think": True})
+    assert r.status_code == 400 and r.json()["error"] == '"tiny" does not support thinking'
+    r = http.post("/api/generate", json={"model": "tiny", "prompt": "x", "images": ["aGk="]})
+    assert r.status_code == 400 and "images" in r.json()["error"]
+    r = http.post("/api/generate", json={"model": "missing", "prompt": "x"})
+    assert r.status_code == 404 and r.json() == {"error": "model 'missing' not found"}
+    r = http.post("/api/chat", json={"model": "tiny", "messages": [{"content": "no role"}]})
+    assert r.status_code == 400
+
+
+def test_server_busy_with_max_queue(server_factory, tiny: Path) -> None:  # type: ignore[no-untyped-def]
+    s = server_factory({"OLLAMA_MAX_QUEUE": "1", "OLLAMA_NUM_PARALLEL": "1"})
+    with s.client() as c:
+        upload_and_create(c, tiny, "tiny")
+        generate(c, prompt="", keep_alive="5m")  # loaded
+
+    def slow(_: int) -> int:
+        with httpx.Client(base_url=s.url, timeout=120) as c:
+            r = c.post("/api/generate", json={"model": "tiny", "prompt": "x", "raw": True, "stream": False,
+                                              "options": {"num_predict": 3000, "temperature": 0}})
+            return r.status_code
+
+    with cf.ThreadPoolExecutor(4) as pool:
+        codes = list(pool.map(slow, range(4)))
+    assert 503 in codes and 200 in codes
+    with httpx.Client(base_url=s.url) as c:
+        r = c.post("/api/generate", json={"model": "tiny", "prompt": "x"})  # idle again: served
+        assert r.status_code == 200
+
+
+def test_corrupt_gguf_does_not_take_the_server_down(srv: Server, http: httpx.Client, tiny: Path,
+                                                    tmp_path: Path) -> None:
+    data = tiny.read_bytes()
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(data[: len(data) // 2])  # header intact, tensor data truncated
+    upload_and_create(http, broken, "broken")
+    r = http.post("/api/generate", json={"model": "broken", "prompt": "x", "stream": False})
+    assert r.status_code == 500 and "error" in r.json()
+    assert generate(http, prompt="still alive", raw=True, options={**GREEDY, "num_predict": 3})["eval_count"] == 3

@@ -114,6 +114,9 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
     if req.template is not None:
         _check_template(req.template)
     params = _check_params(req.parameters)
+    quant = req.quantize or req.quantization
+    if quant:
+        _check_quantize(store, req, quant)
     builder = _Builder(store)
     base: Model | None = None
     try:
@@ -140,7 +143,6 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
                     yield _status(f"using existing layer {layer.digest}")
         if "model" not in builder.layers:
             raise BadRequest("no model layer: 'from' or 'files' must name a GGUF model or a safetensors folder")
-        quant = req.quantize or req.quantization
         if quant:
             async for status in _quantize(store, builder, quant):
                 yield status
@@ -303,16 +305,38 @@ async def _convert_dir(builder: _Builder, src: Path) -> AsyncIterator[dict[str, 
     yield _status(f"creating new layer {layer.digest}")
 
 
-async def _quantize(store: Store, builder: _Builder, qtype: str) -> AsyncIterator[dict[str, Any]]:
-    from pollama.quantize import QUANT_TYPES, SOURCE_TYPES, QuantizeError, quantize
+def _check_quantize(store: Store, req: CreateRequest, qtype: str) -> None:
+    """Before anything is written: the type is known and the source is F16/F32/BF16."""
+    from pollama.quantize import QUANT_TYPES, SOURCE_TYPES
 
     if qtype.lower() not in QUANT_TYPES:
         raise BadRequest(f"unsupported quantization type {qtype}")
+    source: Path | None = None
+    if req.files:
+        ggufs = [d for f, d in req.files.items() if f.endswith(".gguf")]
+        source = store.blob_path(_norm(ggufs[0])) if ggufs else None  # safetensors convert to F16
+    elif req.from_ and os.path.isabs(req.from_):
+        source = Path(req.from_) if Path(req.from_).is_file() else None
+    elif req.from_:
+        try:
+            source = load_model(store, parse_name(req.from_)).model_path
+        except ModelNotFound:
+            return  # reported as a missing model later
+    if source is not None and source.is_file():
+        try:
+            current = read_gguf(source).file_type
+        except GGUFError:
+            return  # reported as an invalid GGUF later
+        if current not in SOURCE_TYPES:
+            raise BadRequest(f"quantization is only supported for F16 and F32 models, not {current}")
+
+
+async def _quantize(store: Store, builder: _Builder, qtype: str) -> AsyncIterator[dict[str, Any]]:
+    from pollama.quantize import QuantizeError, quantize
+
     layer = builder.layers["model"][0]
     src = store.blob_path(layer.digest)
     current = read_gguf(src).file_type
-    if current not in SOURCE_TYPES:
-        raise BadRequest(f"quantization is only supported for F16 and F32 models, not {current}")
     yield _status(f"quantizing {current} model to {qtype.upper()}", digest="0", total=layer.size, completed=0)
     with tempfile.TemporaryDirectory(prefix="pollama-quant-", dir=store.root) as tmp:
         out = Path(tmp) / "q.gguf"

@@ -1,23 +1,29 @@
 """Download one blob: parallel ranged parts into `blobs/sha256-<hex>-partial`, resumable, verified.
 
-A sidecar `sha256-<hex>-partial-state` (JSON) records which byte ranges are on disk; it is saved after
-every finished part, every second while bytes arrive, and when the download stops for any reason, so a
-later pull fetches only what is missing. The sha256 is computed in a thread that follows the growing
-run of bytes from offset 0, so verification overlaps the download. The blob is renamed into the store
-only after its digest matched; bad bytes are discarded.
+A sidecar `sha256-<hex>-partial-state` (JSON) records which byte ranges are on disk; it is saved every
+second while bytes arrive and whenever the download stops, for any reason, so a later pull fetches
+only what is missing (a killed process loses at most the last second of bytes).
+
+The sha256 is computed in a thread that follows the growing run of bytes from offset 0, so
+verification overlaps the download; the blob is renamed into the store only after its digest matched,
+and bad bytes are discarded. Like Ollama, the finished blob is not fsynced before the rename (that
+would cost seconds for a large model); writeback is started while bytes arrive instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
 import re
+import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -48,14 +54,40 @@ def part_size(size: int) -> int:
     return min(max(size // 32, MIN_PART), MAX_PART)
 
 
+def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_sync_file_range = _load_sync_file_range() if sys.platform.startswith("linux") else None
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start writing a range to disk, without waiting for it (Linux only)."""
+    if _sync_file_range is not None:
+        _sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+
+
 class _Retry(Exception):
     """A transient failure of one ranged request (dropped connection, short body, 5xx)."""
 
 
 class _Hasher:
-    """sha256 of a file being filled, computed in a thread as its leading run of bytes grows."""
+    """sha256 of a file being filled, computed in a thread as its leading run of bytes grows.
+
+    The thread also starts writeback of the hashed bytes every few MiB, so the blob reaches the disk
+    while it downloads instead of all at once later.
+    """
 
     _READ = 4 << 20
+    _SYNC_EVERY = 32 << 20
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -94,6 +126,7 @@ class _Hasher:
             with open(self._path, "rb", buffering=0) as f:
                 buf = bytearray(self._READ)
                 view = memoryview(buf)
+                synced = 0
                 while True:
                     with self._cond:
                         while not self._aborted and self._hashed >= self._ready and (
@@ -108,6 +141,9 @@ class _Hasher:
                         raise OSError("partial file is shorter than expected")
                     self._sha.update(view[:got])
                     self._hashed += got
+                    if self._hashed - synced >= self._SYNC_EVERY:  # write back as we go: the final
+                        _start_writeback(f.fileno(), synced, self._hashed - synced)  # fsync has little
+                        synced = self._hashed  # left to do
         except BaseException as e:  # reported by result()
             self._error = e
 
@@ -162,9 +198,11 @@ class BlobDownload:
         try:
             if self.have.total() == 0:
                 os.ftruncate(fd, 0)
+                with contextlib.suppress(FileNotFoundError):
+                    self.state.unlink()  # whatever it said no longer describes the file
             os.ftruncate(fd, self.size)
             self.completed = self.have.total()
-            self._save()
+            self._last_save = time.monotonic()
             hasher = _Hasher(self.partial)
             hasher.advance(self.have.prefix())
             parts = split(self.have.missing(self.size), part_size(self.size))
@@ -174,12 +212,11 @@ class BlobDownload:
                 hasher.abort()
                 self._save()
                 raise
-            self._save()
             actual = await hasher.result(self.size)
             if actual != self.digest:
                 self.discard()
                 raise RegistryError(f"{DIGEST_MISMATCH}: want {self.digest}, got {actual}", 500)
-            await asyncio.to_thread(os.fsync, fd)
+            _start_writeback(fd, 0, self.size)
         finally:
             os.close(fd)
         os.replace(self.partial, self.blob)
@@ -193,7 +230,6 @@ class BlobDownload:
             while queue:
                 start, end = queue.popleft()
                 await self._fetch(fd, start, end, hasher)
-                self._save()
 
         tasks = [asyncio.ensure_future(worker()) for _ in range(min(PARALLEL, len(parts)))]
         if not tasks:

@@ -1,5 +1,9 @@
 """HTTP to one registry host: scheme and TLS, auth challenges, redirects, registry error bodies.
 
+The scheme is https with verified certificates; with `insecure`, certificates are not checked and a
+host that does not speak TLS at all is reached over plain http (what Docker does for insecure
+registries).
+
 Auth follows the distribution spec: a 401 carries `WWW-Authenticate`; for `Bearer` a token is fetched
 from the realm (any host; with Basic credentials when we have them) and cached per scope, for `Basic`
 the credentials are sent. Redirects are followed by hand so that the Authorization header is only ever
@@ -100,7 +104,9 @@ class RegistryClient:
                  timeout: float = 60.0) -> None:
         self.host = host
         self.insecure = insecure
-        self.base = httpx.URL(f"{'http' if insecure else 'https'}://{host}/")
+        self.base = httpx.URL(f"https://{host}/")
+        # insecure: https without certificate checks, or plain http when the host does not speak TLS
+        self._may_fall_back = insecure
         self.credentials: Credentials | None = (
             credentials_for(host) if credentials is _UNSET else credentials
         )
@@ -150,9 +156,20 @@ class RegistryClient:
                 auth = self._auth_for.get(scope) or self._basic
                 if auth:
                     hdrs["Authorization"] = auth
+            if target.scheme == "https" and self.base.scheme == "http" and target.host == self.base.host:
+                target = target.copy_with(scheme="http")  # built before we fell back to http
             content = body() if callable(body) else body
             request = self.http.build_request(method, target, headers=hdrs, content=content)
-            resp = await self.http.send(request, stream=True)
+            try:
+                resp = await self.http.send(request, stream=True)
+            except httpx.ConnectError:
+                if not (self._may_fall_back and self.same_origin(target)):
+                    raise
+                self._may_fall_back = False
+                self.base = self.base.copy_with(scheme="http")
+                continue
+            if self.same_origin(target):
+                self._may_fall_back = False  # the scheme works: keep it
             code = resp.status_code
             if code == 401 and self.same_origin(target) and not authenticated:
                 challenge = resp.headers.get("www-authenticate", "")

@@ -32,7 +32,8 @@ from pollama.store.layout import CONFIG_MEDIA_TYPE, MEDIA, Layer, Manifest, Stor
 from pollama.store.names import Name, parse_name
 
 __all__ = [
-    "free_port", "Registry", "Front", "Dropped", "make_model", "collect", "htpasswd_line", "sha256", "blob_files",
+    "free_port", "Registry", "Front", "Dropped", "make_model", "collect", "htpasswd_line", "self_signed_cert",
+    "sha256", "blob_files",
 ]
 
 Scope = dict[str, Any]
@@ -46,6 +47,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def self_signed_cert(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (IP SAN), valid for a day: (cert.pem, key.pem)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pollama test registry")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 def htpasswd_line(user: str, password: str) -> str:
     import bcrypt
 
@@ -55,20 +86,22 @@ def htpasswd_line(user: str, password: str) -> str:
 class Registry:
     """`docker-registry serve` with filesystem storage in `root`; optional htpasswd Basic auth."""
 
-    def __init__(self, root: Path, htpasswd: str | None = None) -> None:
+    def __init__(self, root: Path, htpasswd: str | None = None, tls: tuple[Path, Path] | None = None) -> None:
         self.root = Path(root)
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
-        self.url = f"http://{self.host}"
+        self.url = f"{'https' if tls else 'http'}://{self.host}"
         self.root.mkdir(parents=True, exist_ok=True)
-        auth = ""
+        auth = tls_config = ""
+        if tls is not None:
+            tls_config = f"  tls:\n    certificate: {tls[0]}\n    key: {tls[1]}\n"
         if htpasswd is not None:
             (self.root / "htpasswd").write_text(htpasswd + "\n")
             auth = f"auth:\n  htpasswd:\n    realm: pollama-test\n    path: {self.root / 'htpasswd'}\n"
         (self.root / "config.yml").write_text(
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
             f"storage:\n  filesystem:\n    rootdirectory: {self.root / 'data'}\n  delete:\n    enabled: true\n"
-            f"http:\n  addr: {self.host}\n{auth}"
+            f"http:\n  addr: {self.host}\n{tls_config}{auth}"
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -83,7 +116,7 @@ class Registry:
             if self.proc.poll() is not None:
                 raise RuntimeError((self.root / "registry.log").read_text()[-2000:])
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.url + "/v2/", timeout=1).status_code in (200, 401):
+                if httpx.get(self.url + "/v2/", timeout=1, verify=False).status_code in (200, 401):
                     return self
             time.sleep(0.05)
         self.stop()

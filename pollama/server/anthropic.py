@@ -192,7 +192,7 @@ def _tool_choice(choice: Any) -> tuple[str, str | None]:
 def _think(body: dict[str, Any]) -> bool | str | None:
     thinking = body.get("thinking")
     if isinstance(thinking, dict):
-        if thinking.get("type") in {"enabled", "adaptive"}:
+        if thinking.get("type") in {"enabled", "adaptive", "between_tools"}:
             return True
         if thinking.get("type") == "disabled":
             return False
@@ -200,6 +200,17 @@ def _think(body: dict[str, Any]) -> bool | str | None:
     if isinstance(effort, str) and effort.lower() in {"low", "medium", "high", "max", "xhigh"}:
         return "high" if effort.lower() in {"max", "xhigh"} else effort.lower()
     return None
+
+
+def _format(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Structured outputs: `output_config.format` = {"type": "json_schema", "schema": {...}}."""
+    config = body.get("output_config")
+    fmt = config.get("format") if isinstance(config, dict) else None
+    if fmt is None:
+        return None
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), dict):
+        raise BadRequest("output_config.format: expected {\"type\": \"json_schema\", \"schema\": {...}}")
+    return fmt["schema"]
 
 
 def _int(body: dict[str, Any], key: str) -> int | None:
@@ -246,7 +257,7 @@ def messages_request(body: dict[str, Any]) -> tuple[ChatRequest, str, str | None
         messages.extend(_message(msg, names))
     data: dict[str, Any] = {"model": body["model"], "messages": messages, "options": options,
                             "stream": bool(body.get("stream")), "think": _think(body),
-                            "tools": _tools(body.get("tools"))}
+                            "tools": _tools(body.get("tools")), "format": _format(body)}
     mode, name = _tool_choice(body.get("tool_choice"))
     try:
         return ChatRequest.model_validate(data, strict=False), mode, name

@@ -9,6 +9,7 @@ Ollama chat chunks either way.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class ToolPlan:
     forced: list[str] = field(default_factory=list)  # names the model must pick from; empty: not forced
     grammar: str | None = None
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    format: Any = None  # the template's ToolCallFormat when the model writes calls natively
 
 
 def _function(tool: dict[str, Any]) -> dict[str, Any]:
@@ -46,25 +48,46 @@ def _parameters(tool: dict[str, Any]) -> dict[str, Any]:
     return params if isinstance(params, dict) and params else {"type": "object"}
 
 
-def call_grammar(tools: list[dict[str, Any]], names: list[str]) -> str:
-    """GBNF for one JSON call object whose name is one of `names` and whose arguments fit its schema."""
+def _gbnf_literal(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
+def call_grammar(tools: list[dict[str, Any]], names: list[str], fmt: Any = None) -> str:
+    """GBNF for one call whose name is one of `names` and whose arguments fit its schema.
+
+    `fmt` (a pollama.prompt.tools.ToolCallFormat) wraps the JSON the way the model's template writes
+    calls, e.g. `<tool_call>{"name": ..., "arguments": ...}</tool_call>`; None means bare JSON.
+    """
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
+    name_key = getattr(fmt, "name_key", "name") or "name"
+    args_key = getattr(fmt, "args_key", "arguments") or "arguments"
     by_name = {_function(t).get("name"): t for t in tools}
-    alternatives = []
-    for name in names:
-        alternatives.append({"type": "object", "additionalProperties": False, "required": ["name", "arguments"],
-                             "properties": {"name": {"const": name}, "arguments": _parameters(by_name[name])}})
-    schema: dict[str, Any] = alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives}
+
+    def schema(loose: bool) -> dict[str, Any]:
+        alternatives = [{"type": "object", "additionalProperties": False, "required": [name_key, args_key],
+                         "properties": {name_key: {"const": n},
+                                        args_key: {"type": "object"} if loose else _parameters(by_name[n])}}
+                        for n in names]
+        return alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives}
+
     try:
-        return json_schema_to_gbnf(json.dumps(schema))
-    except Exception:  # a parameters schema the converter cannot express: fall back to any object
-        loose = [{**a, "properties": {"name": {"const": n}, "arguments": {"type": "object"}}}
-                 for a, n in zip(alternatives, names, strict=True)]
+        gbnf = json_schema_to_gbnf(json.dumps(schema(False)))
+    except Exception:  # a parameters schema the converter cannot express: any object will do
         try:
-            return json_schema_to_gbnf(json.dumps(loose[0] if len(loose) == 1 else {"anyOf": loose}))
+            gbnf = json_schema_to_gbnf(json.dumps(schema(True)))
         except Exception as e:
             raise BadRequest(f"cannot build a grammar for the tools: {e}") from None
+    prefix, suffix = getattr(fmt, "prefix", "") or "", getattr(fmt, "suffix", "") or ""
+    as_list = "[" in (getattr(fmt, "openers", "{") or "{")
+    if not prefix and not suffix and not as_list:
+        return gbnf
+    body = '"[" space call-json "]" space' if as_list else "call-json"
+    parts = ([_gbnf_literal(prefix), '"\\n"?'] if prefix else []) + [body] + (
+        ['"\\n"?', _gbnf_literal(suffix)] if suffix else [])
+    renamed = re.sub(r"^root ::= ", "call-json ::= ", gbnf, flags=re.MULTILINE)
+    return f"root ::= {' '.join(parts)}\n{renamed}"
 
 
 def _tool_prompt(tools: list[dict[str, Any]], names: list[str]) -> str:
@@ -97,12 +120,16 @@ async def plan_tools(store: Any, req: ChatRequest, tools: list[dict[str, Any]] |
         names = [name]
     plan.forced = names
     plan.schemas = {_function(t)["name"]: _parameters(t) for t in tools}
-    plan.grammar = call_grammar(tools, names)
     from pollama.server.generate import resolve_model
 
     model = await resolve_model(store, req.model_name)
     if "tools" in model.capabilities:
+        from pollama.prompt.tools import tool_call_format
+
+        plan.format = tool_call_format(model.template or model.chat_template or "")
+        plan.grammar = call_grammar(tools, names, plan.format)
         return req, plan
+    plan.grammar = call_grammar(tools, names)
     plan.tools = None
     note = _tool_prompt(tools, names)
     messages = list(req.messages)
@@ -120,7 +147,7 @@ def close_partial_json(text: str) -> Any:
     if not text:
         return None
     try:
-        return json.loads(text, strict=False)
+        return json.JSONDecoder(strict=False).raw_decode(text)[0]  # trailing text (a closing tag) is ignored
     except json.JSONDecodeError:
         pass
     stacks: list[tuple[int, str, bool]] = []  # (cut position, closers, cut is inside a string)
@@ -157,12 +184,20 @@ def close_partial_json(text: str) -> Any:
     return None
 
 
-def parse_forced_call(text: str, names: list[str]) -> dict[str, Any] | None:
-    """An Ollama tool call from the model's `{"name", "arguments"}` text, repairing a truncated one."""
+def parse_forced_call(text: str, names: list[str], fmt: Any = None) -> dict[str, Any] | None:
+    """An Ollama tool call from the model's `{"name", "arguments"}` text (in the template's wrapper and
+    keys when `fmt` is given), repairing a truncated one."""
+    name_key = getattr(fmt, "name_key", "name") or "name"
+    args_key = getattr(fmt, "args_key", "arguments") or "arguments"
+    prefix = getattr(fmt, "prefix", "") or ""
+    if prefix and prefix in text:
+        text = text.split(prefix, 1)[1]
     value = close_partial_json(_strip_fences(text))
+    if isinstance(value, list):
+        value = value[0] if value else {}
     if not isinstance(value, dict):
         value = {}
-    name = value.get("name")
+    name = value.get(name_key, value.get("name"))
     if name not in names:
         matches = [n for n in names if isinstance(name, str) and name and n.startswith(name)]
         if len(matches) == 1:
@@ -171,16 +206,16 @@ def parse_forced_call(text: str, names: list[str]) -> dict[str, Any] | None:
             name = names[0]
         else:
             return None
-    args = value.get("arguments")
+    args = value.get(args_key, value.get("arguments"))
     if isinstance(args, str):
         args = close_partial_json(args)
     return {"function": {"name": name, "arguments": args if isinstance(args, dict) else {}}}
 
 
 def _strip_fences(text: str) -> str:
-    text = text.strip()
-    start = text.find("{")
-    return text[start:] if start > 0 else text
+    """From the first bracket on: drops a tag or ``` fence the call is wrapped in."""
+    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
+    return text[min(starts):] if starts else text.strip()
 
 
 # ---- the chat stream with the forced call applied ------------------------------------------------
@@ -203,7 +238,7 @@ async def chat_events(store: Any, sched: Any, req: ChatRequest, plan: ToolPlan,
         async for chunk in stream:
             message = chunk.get("message") or {}
             if chunk.get("done"):
-                calls.extend(_forced_calls(calls, "".join(text), plan.forced))
+                calls.extend(_forced_calls(calls, "".join(text), plan))
                 if calls:
                     yield {**chunk, "message": {"role": "assistant", "content": "", "tool_calls": calls},
                            "done": False}
@@ -225,8 +260,8 @@ async def chat_events(store: Any, sched: Any, req: ChatRequest, plan: ToolPlan,
         await stream.aclose()
 
 
-def _forced_calls(parsed: list[dict[str, Any]], text: str, names: list[str]) -> list[dict[str, Any]]:
+def _forced_calls(parsed: list[dict[str, Any]], text: str, plan: ToolPlan) -> list[dict[str, Any]]:
     if parsed:  # the template's own parser recognised the call
         return []
-    call = parse_forced_call(text, names)
+    call = parse_forced_call(text, plan.forced, plan.format)
     return [call] if call else []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import anthropic
 import jsonschema
 import pytest
 
+GREEDY = {"temperature": 0}  # this SDK has no sampling parameters of its own: they travel as extra body fields
 WEATHER = {"name": "get_weather", "description": "Current weather for a city",
            "input_schema": {"type": "object", "properties": {"city": {"type": "string", "maxLength": 24}},
                             "required": ["city"]}}
@@ -20,19 +22,19 @@ def client(base_url: str) -> Iterator[anthropic.Anthropic]:
 
 
 def test_messages_create(client: anthropic.Anthropic) -> None:
-    out = client.messages.create(model="tiny", max_tokens=8, temperature=0, system="Be brief.",
+    out = client.messages.create(model="tiny", max_tokens=8, extra_body=GREEDY, system="Be brief.",
                                  messages=[{"role": "user", "content": "Hello"}])
     assert out.type == "message" and out.role == "assistant" and out.id.startswith("msg_")
     assert out.model == "tiny" and out.stop_reason in ("end_turn", "max_tokens")
     assert out.usage.input_tokens > 5 and 0 < out.usage.output_tokens <= 8
     assert [b.type for b in out.content] == ["text"] and out.content[0].text
-    short = client.messages.create(model="tiny", max_tokens=2, temperature=0,
+    short = client.messages.create(model="tiny", max_tokens=2, extra_body=GREEDY,
                                    messages=[{"role": "user", "content": [{"type": "text", "text": "Hello"}]}])
     assert short.stop_reason == "max_tokens" and short.usage.output_tokens == 2
 
 
 def test_messages_stream(client: anthropic.Anthropic) -> None:
-    args = dict(model="tiny", max_tokens=10, temperature=0, top_k=10, top_p=0.9,
+    args = dict(model="tiny", max_tokens=10, extra_body={"temperature": 0, "top_k": 10, "top_p": 0.9},
                 messages=[{"role": "user", "content": "Tell me a story"}])
     whole = client.messages.create(**args)
     with client.messages.stream(**args) as stream:
@@ -47,7 +49,7 @@ def test_messages_stream(client: anthropic.Anthropic) -> None:
 
 
 def test_stop_sequences(client: anthropic.Anthropic) -> None:
-    args = dict(model="tiny", max_tokens=6, temperature=0, messages=[{"role": "user", "content": "Go on"}])
+    args = dict(model="tiny", max_tokens=6, extra_body=GREEDY, messages=[{"role": "user", "content": "Go on"}])
     text = client.messages.create(**args).content[0].text
     stop = text.strip()[-1]
     cut = client.messages.create(stop_sequences=[stop], **args)
@@ -57,7 +59,7 @@ def test_stop_sequences(client: anthropic.Anthropic) -> None:
 
 @pytest.mark.parametrize("model", ["tiny", "tiny-tools"])
 def test_tools_forced(client: anthropic.Anthropic, model: str) -> None:
-    out = client.messages.create(model=model, max_tokens=80, temperature=0, tools=[WEATHER],
+    out = client.messages.create(model=model, max_tokens=80, extra_body=GREEDY, tools=[WEATHER],
                                  tool_choice={"type": "any"},
                                  messages=[{"role": "user", "content": "Weather in Paris?"}])
     assert out.stop_reason == "tool_use"
@@ -65,7 +67,7 @@ def test_tools_forced(client: anthropic.Anthropic, model: str) -> None:
     assert use.id.startswith("toolu_") and use.name == "get_weather"
     jsonschema.validate(use.input, WEATHER["input_schema"])
 
-    with client.messages.stream(model=model, max_tokens=80, temperature=0, tools=[WEATHER],
+    with client.messages.stream(model=model, max_tokens=80, extra_body=GREEDY, tools=[WEATHER],
                                 tool_choice={"type": "tool", "name": "get_weather"},
                                 messages=[{"role": "user", "content": "Weather?"}]) as stream:
         final = stream.get_final_message()
@@ -76,7 +78,7 @@ def test_tools_forced(client: anthropic.Anthropic, model: str) -> None:
 
 def test_tool_result_round_trip(client: anthropic.Anthropic) -> None:
     out = client.messages.create(
-        model="tiny-tools", max_tokens=5, temperature=0, tools=[WEATHER], tool_choice={"type": "none"},
+        model="tiny-tools", max_tokens=5, extra_body=GREEDY, tools=[WEATHER], tool_choice={"type": "none"},
         messages=[
             {"role": "user", "content": "Weather in Paris?"},
             {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_01", "name": "get_weather",
@@ -87,11 +89,11 @@ def test_tool_result_round_trip(client: anthropic.Anthropic) -> None:
 
 
 def test_thinking(client: anthropic.Anthropic) -> None:
-    out = client.messages.create(model="tiny-think", max_tokens=24, temperature=0,
+    out = client.messages.create(model="tiny-think", max_tokens=24, extra_body=GREEDY,
                                  thinking={"type": "enabled", "budget_tokens": 1024},
                                  messages=[{"role": "user", "content": "Think first"}])
     assert out.content and out.content[0].type == "thinking" and out.content[0].thinking
-    with client.messages.stream(model="tiny-think", max_tokens=24, temperature=0,
+    with client.messages.stream(model="tiny-think", max_tokens=24, extra_body=GREEDY,
                                 thinking={"type": "enabled", "budget_tokens": 1024},
                                 messages=[{"role": "user", "content": "Think first"}]) as stream:
         final = stream.get_final_message()
@@ -105,3 +107,14 @@ def test_errors(client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.BadRequestError):
         client.messages.create(model="tiny", max_tokens=5, messages=[{"role": "user", "content": "x"}],
                                tool_choice={"type": "tool", "name": "nope"}, tools=[WEATHER])
+
+
+def test_structured_output_and_count_tokens(client: anthropic.Anthropic) -> None:
+    schema = {"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"],
+              "additionalProperties": False}
+    out = client.messages.create(model="tiny", max_tokens=30, extra_body=GREEDY,
+                                 output_config={"format": {"type": "json_schema", "schema": schema}},
+                                 messages=[{"role": "user", "content": "2+2?"}])
+    jsonschema.validate(json.loads(out.content[0].text), schema)
+    count = client.messages.count_tokens(model="tiny", messages=[{"role": "user", "content": "hello " * 20}])
+    assert count.input_tokens >= 20

@@ -181,3 +181,36 @@ def test_models(client: openai.OpenAI) -> None:
     assert model.id == "tiny" and model.object == "model" and model.owned_by == "library" and model.created > 0
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("nothing-here")
+
+
+def test_reasoning_effort(client: openai.OpenAI) -> None:
+    out = client.chat.completions.create(model="tiny-think", messages=ask("Think"), max_tokens=12,
+                                         reasoning_effort="low", **GREEDY)
+    message = out.choices[0].message
+    assert message.model_extra["reasoning"] and message.content == ""  # the tiny model never closes </think>
+    stream = client.chat.completions.create(model="tiny-think", messages=ask("Think"), max_tokens=12,
+                                            reasoning_effort="low", stream=True, **GREEDY)
+    streamed = "".join((c.choices[0].delta.model_extra or {}).get("reasoning") or "" for c in stream if c.choices)
+    assert streamed == message.model_extra["reasoning"]
+    off = client.chat.completions.create(model="tiny-think", messages=ask("Think"), max_tokens=12,
+                                         reasoning_effort="none", **GREEDY)
+    assert not (off.choices[0].message.model_extra or {}).get("reasoning") and off.choices[0].message.content
+    with pytest.raises(openai.BadRequestError):  # a model without thinking support
+        client.chat.completions.create(model="tiny", messages=ask("x"), max_tokens=2, reasoning_effort="high")
+
+
+def test_logprobs(client: openai.OpenAI) -> None:
+    out = client.chat.completions.create(model="tiny", messages=ask("Hi"), max_tokens=4, logprobs=True,
+                                         top_logprobs=2, **GREEDY)
+    entries = out.choices[0].logprobs.content
+    assert len(entries) == 4 and all(e.logprob <= 0 and len(e.top_logprobs) == 2 for e in entries)
+    assert "".join(e.token for e in entries) == out.choices[0].message.content
+
+
+def test_images_need_a_vision_model(client: openai.OpenAI) -> None:
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    content = [{"type": "text", "text": "What is this?"},
+               {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}}]
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model="tiny", messages=[{"role": "user", "content": content}])
+    assert "image" in str(e.value)

@@ -334,3 +334,48 @@ def test_routes_answer_errors_in_their_own_shapes(client: TestClient) -> None:
 def test_base64_embedding_encoding() -> None:
     raw = oa._b64_floats([1.0, -0.5])
     assert struct.unpack("<2f", base64.b64decode(raw)) == (1.0, -0.5)
+
+
+def test_call_grammar_follows_the_template_format() -> None:
+    from llama_cpp import LlamaGrammar
+
+    from pollama.prompt.tools import ToolCallFormat
+
+    tagged = call_grammar([WEATHER], ["get_weather"], ToolCallFormat("<tool_call>", "</tool_call>"))
+    assert tagged.startswith('root ::= "<tool_call>" "\\n"? call-json "\\n"? "</tool_call>"')
+    listed = call_grammar([WEATHER], ["get_weather"], ToolCallFormat("[TOOL_CALLS]", "", "name", "parameters", "{["))
+    assert '"[" space call-json "]" space' in listed and '"\\"parameters\\""' in listed
+    for gbnf in (tagged, listed):
+        assert LlamaGrammar.from_string(gbnf, verbose=False) is not None
+    fmt = ToolCallFormat("[TOOL_CALLS]", "", "name", "parameters", "{[")
+    assert parse_forced_call('[TOOL_CALLS][{"name": "get_weather", "parameters": {"city": "Oslo"}}]',
+                             ["get_weather"], fmt) == {"function": {"name": "get_weather",
+                                                                    "arguments": {"city": "Oslo"}}}
+    assert parse_forced_call('<tool_call>\n{"name": "get_weather", "arguments": {"city": "Ri',
+                             ["get_weather"]) == {"function": {"name": "get_weather", "arguments": {"city": "Ri"}}}
+
+
+def test_sse_error_after_the_first_chunk() -> None:
+    import asyncio
+
+    async def items():  # type: ignore[no-untyped-def]
+        yield chunk("a")
+        raise APIError("runner died")
+
+    async def main() -> list[str]:
+        resp = await oa.sse(items(), oa.ChatChunks("m", False).convert)
+        assert resp.status_code == 200 and resp.media_type == "text/event-stream"
+        return [b.decode() if isinstance(b, bytes) else b async for b in resp.body_iterator]
+
+    lines = asyncio.run(main())
+    assert lines[0].startswith("data: {") and json.loads(lines[0][6:])["choices"][0]["delta"]["content"] == "a"
+    assert json.loads(lines[1][6:]) == {"error": {"message": "runner died", "type": "api_error", "param": None,
+                                                  "code": None}}
+    assert len(lines) == 2  # no [DONE] after an error
+
+    async def failing():  # type: ignore[no-untyped-def]
+        raise ModelNotFound("x")
+        yield {}
+
+    resp = asyncio.run(oa.sse(failing(), oa.ChatChunks("m", False).convert))
+    assert resp.status_code == 404 and json.loads(resp.body)["error"]["type"] == "not_found_error"

@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import jsonschema
 import pytest
-
 from fixtures.tiny_gguf import make_tiny_llama
 from server_proc import Server
 

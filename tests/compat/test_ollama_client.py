@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import socket
+import sys
 from pathlib import Path
 
 import ollama
@@ -120,6 +121,31 @@ def test_pull_and_push_unreachable_registry(client: ollama.Client) -> None:
     with pytest.raises(ollama.ResponseError):
         list(client.push(registry, insecure=True, stream=True))
     client.delete(registry)
+
+
+def test_push_and_pull_through_a_real_registry(client: ollama.Client, base_url: str, tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parents[1] / "registry"))
+    from registry_harness import Registry
+
+    registry = Registry(tmp_path / "registry").start()
+    try:
+        name = f"{registry.host}/library/tiny-pushed:latest"
+        assert client.copy("tiny", name).status == "success"
+        steps = list(client.push(name, insecure=True, stream=True))
+        assert steps[-1].status == "success"
+        assert client.delete(name).status == "success"
+        assert client.pull(name, insecure=True).status == "success"
+        assert name in {m.model for m in client.list().models}
+        assert client.show(name).details.family == client.show("tiny").details.family
+
+        async def again() -> list[str]:
+            aclient = ollama.AsyncClient(host=base_url, timeout=120)
+            return [p.status async for p in await aclient.pull(name, insecure=True, stream=True)]
+
+        assert asyncio.run(again())[-1] == "success"
+        client.delete(name)
+    finally:
+        registry.stop()
 
 
 def test_errors(client: ollama.Client) -> None:

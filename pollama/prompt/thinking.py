@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from enum import Enum
 
 from pollama.prompt.errors import TemplateError
@@ -143,6 +144,7 @@ def _infer_from_go(tmpl: Template) -> tuple[str, str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
 def thinking_tags(template: str) -> tuple[str, str] | None:
     """The (open, close) thinking tags a template uses, or None when it shows none.
 

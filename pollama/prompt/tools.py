@@ -7,6 +7,7 @@ for bare JSON), the JSON gives the keys of the name and the arguments, the text 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -172,6 +173,7 @@ def _go_format(tmpl: Template) -> ToolCallFormat | None:
     return ToolCallFormat(_tag_at_end(lead.split("{")[0]))
 
 
+@functools.lru_cache(maxsize=64)
 def tool_call_format(template: str) -> ToolCallFormat:
     """The tool-call format of a Go template (rendered with a sample call) or, failing that, of any
     template text that shows a known tag; bare JSON otherwise."""
@@ -303,6 +305,17 @@ class ToolCallParser:
                 buf = self._buf = stripped
                 if not buf:
                     break
+                if suffix and buf.startswith(suffix):
+                    if self._region_calls:
+                        self._raw, self._buf, self._state = "", buf[len(suffix):], "after"
+                    else:
+                        content.append(self._raw + suffix)
+                        self._raw, self._buf, self._state = "", buf[len(suffix):], "text"
+                    continue
+                if prefix and buf.startswith(prefix):
+                    self._raw += prefix
+                    self._buf = buf[len(prefix):]
+                    continue
                 if buf[0] in "{[":
                     end = _scan_json(buf, 0)
                     if end < 0:
@@ -320,17 +333,6 @@ class ToolCallParser:
                         continue
                     content.append(self._raw + buf[:end])
                     self._raw, self._buf, self._state = "", buf[end:], "text"
-                    continue
-                if suffix and buf.startswith(suffix):
-                    if self._region_calls:
-                        self._raw, self._buf, self._state = "", buf[len(suffix):], "after"
-                    else:
-                        content.append(self._raw + suffix)
-                        self._raw, self._buf, self._state = "", buf[len(suffix):], "text"
-                    continue
-                if prefix and buf.startswith(prefix):
-                    self._raw += prefix
-                    self._buf = buf[len(prefix):]
                     continue
                 if self._region_calls and buf[0] in ",;":
                     self._raw += buf[0]
@@ -377,6 +379,5 @@ class ToolCallParser:
                 continue
             if prefix and prefix.startswith(stripped) and not final:
                 break
-            content.append(buf)
-            self._buf, self._state = "", "text"
+            self._state = "text"  # ordinary text again, whitespace included
         return "".join(content), calls

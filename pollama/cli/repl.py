@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import json
 import os
 import sys
 from collections.abc import Iterable
@@ -152,7 +153,7 @@ def _typed_parameter(name: str, values: list[str]) -> Any:
     """Parse `/set parameter NAME VALUE...` the way a Modelfile PARAMETER is parsed."""
     from pollama.api.options import parse_parameter
 
-    return parse_parameter(name, values)
+    return parse_parameter(name, values)[1]
 
 
 class _Exit(Exception):
@@ -392,10 +393,11 @@ class Repl:
         try:
             value = _typed_parameter(name, values)
         except (ValueError, TypeError, KeyError) as e:
-            self._say(f"Couldn't set parameter: {str(e)!r}")
+            self._say(f"Couldn't set parameter: {json.dumps(str(e), ensure_ascii=False)}")
             return
         self._say(f"Set parameter '{name}' to '{', '.join(values)}'")
-        self.opts.options[name] = value
+        if value is not None:  # None: a deprecated parameter, accepted and ignored
+            self.opts.options[name] = value
 
     def _cmd_set_system(self, args: list[str], line: str) -> None:
         if len(args) < 3:

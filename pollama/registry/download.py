@@ -36,8 +36,8 @@ from pollama.store.layout import Store
 __all__ = ["BlobDownload", "partial_paths", "PARALLEL", "MIN_PART", "MAX_PART"]
 
 PARALLEL = 4  # concurrent ranged requests per blob
-MIN_PART = 8 << 20
-MAX_PART = 64 << 20
+MIN_PART = 16 << 20  # parts are size/16 within these bounds: few requests, yet a short hashing tail
+MAX_PART = 128 << 20
 MAX_ATTEMPTS = 5  # consecutive failed attempts (no new bytes) before a part gives up
 RETRY_BACKOFF = 0.5  # seconds, doubled per attempt
 SAVE_INTERVAL = 1.0  # seconds between sidecar saves while bytes arrive
@@ -51,7 +51,7 @@ def partial_paths(store: Store, digest: str) -> tuple[Path, Path]:
 
 
 def part_size(size: int) -> int:
-    return min(max(size // 32, MIN_PART), MAX_PART)
+    return min(max(size // 16, MIN_PART), MAX_PART)
 
 
 def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
@@ -87,6 +87,7 @@ class _Hasher:
     """
 
     _READ = 4 << 20
+    _BATCH = 1 << 20
     _SYNC_EVERY = 32 << 20
 
     def __init__(self, path: Path) -> None:
@@ -102,7 +103,8 @@ class _Hasher:
         self._thread.start()
 
     def advance(self, upto: int) -> None:
-        if upto > self._ready:
+        """Bytes `[0, upto)` are on disk; the thread is woken once a batch of them is waiting."""
+        if upto - self._ready >= self._BATCH:
             with self._cond:
                 self._ready = max(self._ready, upto)
                 self._cond.notify()
@@ -287,8 +289,10 @@ class BlobDownload:
                         skip -= len(data)
                         continue
                     data, skip = data[skip:], 0
-                if len(data) > end - pos:
-                    data = data[: end - pos]
+                if len(data) > end - pos:  # more than asked for (a 200): keep what we need, stop
+                    data, overrun = data[: end - pos], True
+                else:
+                    overrun = False
                 written = 0
                 while written < len(data):
                     written += os.pwrite(fd, data[written:] if written else data, pos + written)
@@ -296,7 +300,7 @@ class BlobDownload:
                 pos = cursor[0] = pos + written
                 self.completed += written
                 hasher.advance(self.have.prefix())
-                if pos >= end:
+                if overrun:  # (reading a response to its end lets its connection be reused)
                     break
                 if time.monotonic() - self._last_save > SAVE_INTERVAL:
                     self._save()

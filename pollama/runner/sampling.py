@@ -81,7 +81,7 @@ class Sampler:
     __slots__ = ("ptr", "_penalties", "opts", "_n_vocab", "_history_n")
 
     def __init__(self, vocab: Any, n_vocab: int, opts: SamplingOptions, n_ctx: int,
-                 grammar: str | None = None) -> None:
+                 grammar: str | None = None, *, prefilter: bool = True) -> None:
         self.opts = opts
         self._n_vocab = n_vocab
         self._penalties: Any = None
@@ -101,6 +101,13 @@ class Sampler:
         self._history_n = last_n
         if last_n != 0 and (opts.repeat_penalty != 1.0 or opts.presence_penalty != 0.0
                             or opts.frequency_penalty != 0.0):
+            # Penalties scan every candidate. When they can only lower logits, the top k after them lie
+            # within the top k + last_n before them, so cutting to that first gives the same result.
+            keep = 1 if opts.temperature <= 0.0 else opts.top_k
+            lowers = opts.repeat_penalty >= 1.0 and opts.presence_penalty >= 0.0 and opts.frequency_penalty >= 0.0
+            if prefilter and lowers and keep > 0 and keep + last_n < n_vocab // 4:
+                lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_k(keep + last_n))
+                index += 1
             lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_penalties(
                 n_vocab, last_n, opts.repeat_penalty or 1.0, opts.frequency_penalty, opts.presence_penalty))
             self._penalties = lc.llama_sampler_chain_get(chain, index)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from server_proc import Server
 
 

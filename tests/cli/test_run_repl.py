@@ -1,0 +1,324 @@
+"""`pollama run` as a person uses it: one-shot answers, and the REPL driven in a pseudo-terminal,
+all against the real server with a tiny random-weight model (greedy, so answers are reproducible)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+from fixtures.tiny_gguf import make_tiny_llama
+from server_proc import Server
+
+GREEDY = {"temperature": 0, "num_predict": 12, "seed": 7}
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+SPINNER = re.compile(r"\r?[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] ")
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tiny = make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf")
+    with Server(tmp_path_factory.mktemp("run") / "models", {"OLLAMA_NUM_PARALLEL": "1"}) as s:
+        with s.client() as c:
+            data = tiny.read_bytes()
+            digest = "sha256:" + hashlib.sha256(data).hexdigest()
+            assert c.post(f"/api/blobs/{digest}", content=data).status_code in (200, 201)
+            r = c.post("/api/create", json={"model": "tiny", "files": {"tiny.gguf": digest},
+                                            "parameters": GREEDY, "stream": False})
+            assert r.status_code == 200, r.text
+            r = c.post("/api/create", json={"model": "tiny-long", "from": "tiny", "stream": False,
+                                            "parameters": {"num_predict": 100000, "num_ctx": 32768}})
+            assert r.status_code == 200, r.text
+        yield s
+
+
+def api_answer(srv: Server, messages: list[dict], model: str = "tiny") -> str:
+    with srv.client() as c:
+        r = c.post("/api/chat", json={"model": model, "messages": messages, "stream": False})
+    assert r.status_code == 200, r.text
+    return r.json()["message"]["content"]
+
+
+def env_for(srv: Server, home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "OLLAMA_NOHISTORY"}
+    # a pty does not answer cursor-position requests the way a terminal does: without this prompt_toolkit
+    # waits a second for the answer after every line
+    return {**env, "OLLAMA_HOST": srv.url, "HOME": str(home), "TERM": "xterm-256color",
+            "PROMPT_TOOLKIT_NO_CPR": "1", **extra}
+
+
+def clean(text: str) -> str:
+    return SPINNER.sub("", ANSI.sub("", text)).replace("\r", "")
+
+
+class Repl:
+    """A `pollama run` child in a pty, with helpers that read between prompts."""
+
+    def __init__(self, srv: Server, home: Path, *args: str, width: int = 100, **env: str) -> None:
+        self.child = pexpect.spawn(sys.executable, ["-m", "pollama", "run", *args], env=env_for(srv, home, **env),
+                                   encoding="utf-8", timeout=60, dimensions=(40, width))
+        self.intro = self.prompt()
+
+    def prompt(self, timeout: float = 60) -> str:
+        """Wait for the next prompt (`>>> ` or `... `); the text printed before it (escapes stripped)."""
+        self.child.expect_exact("\x1b[?2004h", timeout=timeout)  # prompt_toolkit starts reading a line
+        before = clean(self.child.before)
+        self.last_prompt = (">>> ", "... ")[self.child.expect_exact([">>> ", "... "], timeout=timeout)]
+        return before
+
+    def send(self, line: str, timeout: float = 60) -> str:
+        """Type a line and Enter; what the program printed in response, up to the next prompt."""
+        self.child.sendline(line)
+        self.child.expect_exact("\x1b[?2004l", timeout=timeout)  # the line was accepted
+        return self.prompt(timeout)
+
+    def bye(self) -> int:
+        self.child.sendline("/bye")
+        self.child.expect(pexpect.EOF, timeout=30)
+        self.child.close()
+        return self.child.exitstatus
+
+
+def test_one_shot_prompt_argument(srv: Server, tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "pollama", "run", "tiny", "why", "is", "the", "sky", "blue?"],
+                       env=env_for(srv, tmp_path), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    expected = api_answer(srv, [{"role": "user", "content": "why is the sky blue?"}])
+    assert expected.strip() and r.stdout == expected + "\n\n"
+
+
+def test_piped_stdin_is_prepended_to_the_prompt(srv: Server, tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "pollama", "run", "tiny", "summarize", "this"], input="some notes",
+                       env=env_for(srv, tmp_path), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == api_answer(srv, [{"role": "user", "content": "some notes\n\nsummarize this"}]) + "\n\n"
+    r = subprocess.run([sys.executable, "-m", "pollama", "run", "tiny"], input="only stdin",
+                       env=env_for(srv, tmp_path), capture_output=True, text=True, timeout=120)
+    assert r.stdout == api_answer(srv, [{"role": "user", "content": "only stdin"}]) + "\n\n"
+
+
+def test_one_shot_verbose_prints_stats_and_unknown_model_is_an_error(srv: Server, tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "pollama", "run", "tiny", "--verbose", "hello"],
+                       env=env_for(srv, tmp_path), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0
+    stats = dict(line.split(":", 1) for line in r.stderr.splitlines() if ":" in line)
+    assert re.fullmatch(r" +\d+ token\(s\)", stats["eval count"])
+    assert re.fullmatch(r" +\d+\.\d\d tokens/s", stats["eval rate"])
+    assert re.fullmatch(r" +[\d.]+(ns|µs|ms|s)", stats["total duration"])
+    assert "prompt eval count" in stats
+    r = subprocess.run([sys.executable, "-m", "pollama", "run", "no-such-model", "hi"],
+                       env=env_for(srv, tmp_path), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and r.stderr.startswith("Error: ")  # /api/show 404 -> pull -> its error
+
+
+def test_interactive_conversation_remembers_earlier_turns(srv: Server, tmp_path: Path) -> None:
+    repl = Repl(srv, tmp_path, "tiny", "--nowordwrap")
+    repl.child.expect_exact("Send a message (/? for help)")  # the placeholder
+    first = repl.send("hello there")
+    a1 = api_answer(srv, [{"role": "user", "content": "hello there"}])
+    assert first.endswith(a1 + "\n\n")
+    second = repl.send("and then?")
+    a2 = api_answer(srv, [{"role": "user", "content": "hello there"}, {"role": "assistant", "content": a1},
+                          {"role": "user", "content": "and then?"}])
+    assert second.endswith(a2 + "\n\n")
+    assert repl.send("/clear").strip() == "Cleared session context"
+    third = repl.send("and then?")
+    assert third.endswith(api_answer(srv, [{"role": "user", "content": "and then?"}]) + "\n\n")
+    assert repl.bye() == 0
+
+
+def test_multiline_message(srv: Server, tmp_path: Path) -> None:
+    repl = Repl(srv, tmp_path, "tiny", "--nowordwrap")
+    assert repl.send('"""first line') == "" and repl.last_prompt == "... "
+    assert repl.send("second line") == "" and repl.last_prompt == "... "
+    out = repl.send('third"""')
+    assert repl.last_prompt == ">>> "
+    assert out.endswith(api_answer(srv, [{"role": "user", "content": "first line\nsecond line\nthird"}]) + "\n\n")
+    out = repl.send('"""one-liner"""')
+    assert "one-liner" not in out.split("\n", 1)[1]
+    assert repl.bye() == 0
+
+
+def test_set_parameter_and_show_parameters(srv: Server, tmp_path: Path) -> None:
+    repl = Repl(srv, tmp_path, "tiny")
+    assert repl.send("/set parameter num_predict 3").strip() == "Set parameter 'num_predict' to '3'"
+    assert repl.send("/set parameter stop foo bar").strip() == "Set parameter 'stop' to 'foo, bar'"
+    out = repl.send("/set parameter temperature hot")
+    assert out.strip().startswith("Couldn't set parameter:")
+    shown = repl.send("/show parameters")
+    assert "Model defined parameters:" in shown
+    assert re.search(r"^  temperature +0", shown.split("User defined")[0], re.M)  # the model's own
+    user = shown.split("User defined parameters:", 1)[1]
+    assert re.search(r"^  num_predict {20}3$", user, re.M) and re.search(r"^  stop {27}\[foo bar\]$", user, re.M)
+    answer = repl.send("count to ten")  # num_predict 3 now applies to the chat
+    with srv.client() as c:
+        r = c.post("/api/chat", json={"model": "tiny", "stream": False, "options": {"num_predict": 3,
+                                      "stop": ["foo", "bar"]}, "messages": [{"role": "user", "content": "count to ten"}]})
+    assert r.json()["eval_count"] <= 3
+    assert answer.endswith(r.json()["message"]["content"] + "\n\n")
+    assert repl.bye() == 0
+
+
+def test_set_system_save_and_load(srv: Server, tmp_path: Path) -> None:
+    repl = Repl(srv, tmp_path, "tiny")
+    assert repl.send("/show system").strip() == "No system message was specified for this model."
+    assert repl.send("/set system You are a pirate.").strip() == "Set system message."
+    assert repl.send("/show system").strip() == "You are a pirate."
+    answer = repl.send("ahoy")
+    assert answer.strip()
+    assert repl.send("/save pirate").strip() == "Created new model 'pirate'"
+    with srv.client() as c:
+        saved = c.post("/api/show", json={"model": "pirate"}).json()
+    assert saved["system"] == "You are a pirate."
+    assert [m["role"] for m in saved["messages"]][-2:] == ["user", "assistant"]
+    assert saved["messages"][-2]["content"] == "ahoy"
+    assert repl.send("/load tiny").strip() == "Loading model 'tiny'"
+    assert repl.send("/show system").strip() == "No system message was specified for this model."
+    assert repl.send("/load pirate").strip() == "Loading model 'pirate'"
+    assert repl.send("/show system").strip() == "You are a pirate."
+    assert repl.send("/load nothing-here").strip().endswith("Couldn't find model 'nothing-here'")
+    assert repl.send("/show system").strip() == "You are a pirate."  # still on the model that was loaded
+    assert repl.bye() == 0
+    again = Repl(srv, tmp_path, "pirate")  # a saved session shows its conversation first
+    assert again.intro == ">>> ahoy\n" + answer
+    assert again.bye() == 0
+
+
+def test_saved_session_replays_its_conversation(srv: Server, tmp_path: Path) -> None:
+    with srv.client() as c:
+        r = c.post("/api/create", json={"model": "chatty", "from": "tiny", "stream": False, "messages": [
+            {"role": "user", "content": "remember the word plum"}, {"role": "assistant", "content": "plum noted"}]})
+        assert r.status_code == 200, r.text
+    repl = Repl(srv, tmp_path, "chatty")
+    assert repl.intro == ">>> remember the word plum\nplum noted\n\n"
+    assert repl.bye() == 0
+
+
+def test_ctrl_c_stops_a_long_answer_and_the_session_goes_on(srv: Server, tmp_path: Path) -> None:
+    repl = Repl(srv, tmp_path, "tiny-long", "--nowordwrap")
+    repl.child.sendline("tell me everything")
+    repl.child.expect_exact("\x1b[?2004l")
+    repl.child.expect(r"\S{3}", timeout=60)  # the answer is streaming
+    started = time.monotonic()
+    repl.child.sendcontrol("c")
+    repl.prompt(timeout=10)
+    assert time.monotonic() - started < 10
+    # the server stopped generating: with one slot, a still-running answer would block this one
+    repl.send("/set parameter num_predict 4")
+    t0 = time.monotonic()
+    out = repl.send("short one", timeout=30)
+    assert time.monotonic() - t0 < 30 and out.strip()
+    with srv.client() as c:
+        r = c.post("/api/chat", json={"model": "tiny-long", "stream": False, "options": {"num_predict": 4},
+                                      "messages": [{"role": "user", "content": "short one"}]})
+    assert out.endswith(r.json()["message"]["content"] + "\n\n")  # the stopped turn was dropped
+    assert repl.bye() == 0
+
+
+def test_ctrl_c_and_ctrl_d_at_the_prompt(srv: Server, tmp_path: Path) -> None:
+    repl = Repl(srv, tmp_path, "tiny")
+    repl.child.sendcontrol("c")
+    repl.child.expect_exact("Use Ctrl + d or /bye to exit.")
+    repl.prompt()
+    repl.child.send("half typed")
+    repl.child.sendcontrol("c")
+    out = repl.prompt()
+    assert "Use Ctrl + d" not in out
+    repl.child.sendcontrol("d")
+    repl.child.expect(pexpect.EOF, timeout=30)
+    repl.child.close()
+    assert repl.child.exitstatus == 0
+
+
+def test_history_file_and_nohistory(srv: Server, tmp_path: Path) -> None:
+    repl = Repl(srv, tmp_path, "tiny")
+    repl.send("/show license")
+    repl.send("/set nohistory")
+    repl.send("/show template")
+    assert repl.bye() == 0
+    history = (tmp_path / ".ollama" / "history").read_text().splitlines()
+    assert history == ["/show license", "/set nohistory"]
+
+    repl = Repl(srv, tmp_path, "tiny", OLLAMA_NOHISTORY="1")
+    repl.child.send("\x1b[A")  # up arrow recalls the saved history
+    repl.child.expect_exact("/set nohistory")
+    repl.child.sendcontrol("u")
+    repl.send("/show modelfile")
+    assert repl.bye() == 0
+    assert "/show modelfile" not in (tmp_path / ".ollama" / "history").read_text()
+
+
+def test_commands_help_unknown_and_set_modes(srv: Server, tmp_path: Path) -> None:
+    repl = Repl(srv, tmp_path, "tiny")
+    assert repl.send("/foo").strip() == "Unknown command '/foo'. Type /? for help"
+    assert repl.send("/set bogus").strip() == "Unknown command '/set bogus'. Type /? for help"
+    assert repl.send("/show bogus").strip() == "Unknown command '/show bogus'. Type /? for help"
+    assert 'Use """ to begin a multi-line message.' in repl.send("/?")
+    assert "/set parameter ...     Set a parameter" in repl.send("/help set")
+    assert "/show modelfile    Show Modelfile for this model" in repl.send("/? show")
+    assert "Ctrl + d            Exit" in repl.send("/? shortcuts")
+    assert repl.send("/set format json").strip() == "Set format to 'json' mode."
+    assert repl.send("/set format xml").strip() == "Invalid or missing format. For 'json' mode use '/set format json'"
+    assert repl.send("/set noformat").strip() == "Disabled format."
+    assert repl.send("/set nowordwrap").strip() == "Set 'nowordwrap' mode."
+    assert repl.send("/set quiet").strip() == "Set 'quiet' mode."
+    out = repl.send("/set think")
+    assert "does not support thinking" in out and "Set 'think' mode." in out
+    out = repl.send("hi")
+    assert "error:" in out and "does not support thinking" in out
+    assert repl.send("/set nothink").strip().endswith("Set 'nothink' mode.")
+    info = repl.send("/show info")
+    assert "architecture" in info and "llama" in info
+    assert "No license was specified for this model." in repl.send("/show license")
+    assert "FROM " in repl.send("/show modelfile")
+    assert repl.bye() == 0
+
+
+def test_verbose_and_word_wrap_in_the_repl(srv: Server, tmp_path: Path) -> None:
+    repl = Repl(srv, tmp_path, "tiny", "--verbose", width=30)
+    repl.send("/set parameter num_predict 40")
+    out = repl.send("write a long sentence")
+    assert re.search(r"^eval count: +\d+ token\(s\)$", out, re.M)
+    assert re.search(r"^eval rate: +\d+\.\d\d tokens/s$", out, re.M)
+    answer = out.split("total duration:")[0]
+    with srv.client() as c:
+        r = c.post("/api/chat", json={"model": "tiny", "stream": False, "options": {"num_predict": 40},
+                                      "messages": [{"role": "user", "content": "write a long sentence"}]})
+    expected = r.json()["message"]["content"]
+    assert all(len(line) <= 25 for line in answer.split("\n"))
+    assert "".join(answer.split()) == "".join(expected.split())  # wrapping changes only the line breaks
+    assert repl.send("/set quiet").strip() == "Set 'quiet' mode."
+    assert "total duration" not in repl.send("again")
+    assert repl.bye() == 0
+
+
+def test_keepalive_and_format_reach_the_server(srv: Server, tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "pollama", "run", "tiny", "--keepalive", "90s", "--format", "json",
+                        "give json"], env=env_for(srv, tmp_path), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    with srv.client() as c:
+        ps = {m["name"]: m for m in c.get("/api/ps").json()["models"]}
+        forced = c.post("/api/chat", json={"model": "tiny", "stream": False, "format": "json",
+                                           "messages": [{"role": "user", "content": "give json"}]}).json()
+    assert r.stdout == forced["message"]["content"] + "\n\n"
+    left = dt.datetime.fromisoformat(ps["tiny:latest"]["expires_at"]) - dt.datetime.now(dt.UTC)
+    assert 0 < left.total_seconds() <= 90  # keep_alive 90s, not the default 5m
+    r = subprocess.run([sys.executable, "-m", "pollama", "run", "tiny", "--keepalive", "soon", "hi"],
+                       env=env_for(srv, tmp_path), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "invalid duration" in r.stderr
+
+
+def test_server_unreachable(tmp_path: Path) -> None:
+    env = {**os.environ, "OLLAMA_HOST": "127.0.0.1:9", "HOME": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "pollama", "run", "tiny", "hi"], env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1 and "could not connect" in r.stderr
+

@@ -21,4 +21,5 @@ lint:
 	$(PYTHON) -m ruff check pollama tests bench
 
 bench:
-	$(PYTHON) bench/bench_runner.py
+	$(PYTHON) bench/bench_engine.py
+	$(PYTHON) bench/bench_pull.py

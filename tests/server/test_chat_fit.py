@@ -1,0 +1,56 @@
+"""A chat longer than num_ctx drops its oldest non-system messages first (Ollama's chatPrompt)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from pollama.server import generate
+
+
+class CharRunner:
+    """Tokenizes one token per character."""
+
+    async def tokenize(self, text: str) -> list[int]:
+        return [ord(c) for c in text]
+
+
+def fake_render(_model: Any, messages: list[dict[str, Any]], _tools: Any, _think: Any) -> str:
+    return "".join(f"<{m['role']}>{m['content']}" for m in messages)
+
+
+MESSAGES = [
+    {"role": "system", "content": "S" * 10},
+    {"role": "user", "content": "first" * 10},
+    {"role": "assistant", "content": "reply" * 10},
+    {"role": "user", "content": "last"},
+]
+
+
+@pytest.fixture(autouse=True)
+def _render(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generate, "render_chat_prompt", fake_render)
+
+
+def fit(num_ctx: int) -> tuple[str, list[int] | None]:
+    return asyncio.run(generate._fit_messages(None, CharRunner(), MESSAGES, None, None, num_ctx))  # type: ignore[arg-type]
+
+
+def test_everything_fits() -> None:
+    prompt, tokens = fit(1000)
+    assert prompt == fake_render(None, MESSAGES, None, None) and tokens is not None and len(tokens) == len(prompt)
+
+
+def test_oldest_turns_go_first_and_the_system_prompt_stays() -> None:
+    prompt, tokens = fit(90)  # the system prompt, the assistant reply and the last question fit (89 chars)
+    assert prompt == "<system>" + "S" * 10 + "<assistant>" + "reply" * 10 + "<user>last"
+    assert tokens is not None and len(tokens) <= 90
+    prompt, tokens = fit(40)
+    assert prompt == "<system>" + "S" * 10 + "<user>last" and tokens is not None
+
+
+def test_even_the_last_message_too_long_is_left_to_the_runner() -> None:
+    prompt, tokens = fit(10)
+    assert prompt.endswith("<user>last") and tokens is None  # the runner truncates its front

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 __all__ = ["Host", "Settings", "parse_host", "settings"]
 
@@ -14,35 +15,60 @@ DEFAULT_PORT = 11434
 
 @dataclass(frozen=True)
 class Host:
+    """Where the server listens. An empty `host` (from `:port`) means every interface, as in Ollama."""
+
     scheme: str
     host: str
     port: int
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        """The base URL a client connects to (an empty host is reached over loopback)."""
+        host = self.host or "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
         return f"{self.scheme}://{host}:{self.port}"
 
 
+def _split_host_port(hostport: str) -> tuple[str, str] | None:
+    """Go's net.SplitHostPort: None where it would fail (no port, stray colons or brackets)."""
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0 or hostport[end + 1:end + 2] != ":":
+            return None
+        host, port = hostport[1:end], hostport[end + 2:]
+        return (host, port) if "[" not in host and "]" not in port and ":" not in port else None
+    host, sep, port = hostport.rpartition(":")
+    if not sep or ":" in host or "[" in host or "]" in host:
+        return None
+    return host, port
+
+
 def parse_host(value: str | None) -> Host:
-    """Parse OLLAMA_HOST the way Ollama does: `host`, `host:port`, `:port`, `scheme://host:port`."""
-    value = (value or "").strip().strip("\"'")
-    scheme = "http"
-    if "://" in value:
-        scheme, value = value.split("://", 1)
-    value = value.split("/", 1)[0]
-    default_port = {"http": DEFAULT_PORT, "https": 443}.get(scheme, DEFAULT_PORT)
-    parts = urlsplit(f"//{value}")
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    host = parts.hostname or ""
-    if not host and value.startswith(":"):
-        host = ""
-    if port is None:
+    """Parse OLLAMA_HOST as Ollama's envconfig.Host does: `host`, `host:port`, `:port`, `[v6]:port`,
+    `scheme://host[:port][/path]` (default port 11434, or 80/443 after `http://`/`https://`)."""
+    text = (value or "").strip().strip("\"'").strip()
+    scheme, sep, hostport = text.partition("://")
+    default_port = DEFAULT_PORT
+    if not sep:
+        scheme, hostport = "http", text
+    elif scheme == "http":
+        default_port = 80
+    elif scheme == "https":
+        default_port = 443
+    hostport = hostport.split("/", 1)[0]
+    split = _split_host_port(hostport)
+    if split is None:
+        host, port_text = "127.0.0.1", ""
+        try:
+            host = ipaddress.ip_address(hostport.strip("[]")).compressed
+        except ValueError:
+            host = hostport or host
+    else:
+        host, port_text = split
+    port = int(port_text) if re.fullmatch(r"[+-]?[0-9]{1,10}", port_text) else -1
+    if not 0 <= port <= 65535:
         port = default_port
-    return Host(scheme, host or "127.0.0.1", port)
+    return Host(scheme, host, port)
 
 
 def _duration_env(name: str, default: str) -> str:

@@ -6,19 +6,29 @@ from pollama.api.duration import parse_duration
 from pollama.config import parse_host, settings
 
 
-@pytest.mark.parametrize("raw,expected", [
-    (None, ("http", "127.0.0.1", 11434)),
-    ("", ("http", "127.0.0.1", 11434)),
-    ("0.0.0.0", ("http", "0.0.0.0", 11434)),
-    ("example.com:8080", ("http", "example.com", 8080)),
-    (":9999", ("http", "127.0.0.1", 9999)),
-    ("http://10.0.0.1:1234", ("http", "10.0.0.1", 1234)),
-    ("https://host", ("https", "host", 443)),
-    ("[::1]:7000", ("http", "::1", 7000)),
+@pytest.mark.parametrize("raw,expected", [  # Ollama's envconfig TestHost cases
+    (None, "http://127.0.0.1:11434"), ("", "http://127.0.0.1:11434"), ("1.2.3.4", "http://1.2.3.4:11434"),
+    (":1234", "http://:1234"), ("1.2.3.4:1234", "http://1.2.3.4:1234"), ("example.com", "http://example.com:11434"),
+    ("example.com:1234", "http://example.com:1234"), (":0", "http://:0"), (":66000", "http://:11434"),
+    (":-1", "http://:11434"), ("[::1]", "http://[::1]:11434"), ("[::]", "http://[::]:11434"),
+    ("::1", "http://[::1]:11434"), ("[::1]:1337", "http://[::1]:1337"), (" 1.2.3.4 ", "http://1.2.3.4:11434"),
+    ('"1.2.3.4"', "http://1.2.3.4:11434"), (' " 1.2.3.4 " ', "http://1.2.3.4:11434"),
+    ("'1.2.3.4'", "http://1.2.3.4:11434"), ("http://1.2.3.4", "http://1.2.3.4:80"),
+    ("http://1.2.3.4:4321", "http://1.2.3.4:4321"), ("https://1.2.3.4", "https://1.2.3.4:443"),
+    ("https://1.2.3.4:4321", "https://1.2.3.4:4321"), ("https://example.com/ollama", "https://example.com:443"),
+    ("0.0.0.0", "http://0.0.0.0:11434"), ("1.2.3.4:", "http://1.2.3.4:11434"),
 ])
-def test_ollama_host_forms(raw: str | None, expected: tuple[str, str, int]) -> None:
+def test_ollama_host_forms(raw: str | None, expected: str) -> None:
     h = parse_host(raw)
-    assert (h.scheme, h.host, h.port) == expected
+    host = f"[{h.host}]" if ":" in h.host else h.host
+    assert f"{h.scheme}://{host}:{h.port}" == expected
+
+
+def test_host_url_is_connectable() -> None:
+    # `:port` listens on every interface (host ""); a client reaches it over loopback
+    assert parse_host(":1234").url == "http://127.0.0.1:1234"
+    assert parse_host("::1").url == "http://[::1]:11434"
+    assert parse_host("example.com").url == "http://example.com:11434"
 
 
 def test_settings_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

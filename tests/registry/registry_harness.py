@@ -194,11 +194,15 @@ class Front:
     drop_after: int | None = None  # blob body bytes to let through before cutting every connection
     tamper: bool = False
     delay: float = 0.0  # seconds to sleep per forwarded blob chunk
+    ignore_ranges: bool = False  # answer ranged blob GETs with the whole blob (200), as some servers do
     log: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path?query, status)
     blob_bytes: Counter[str] = field(default_factory=Counter)  # digest -> blob body bytes sent
     cdn_auth: list[str | None] = field(default_factory=list)  # Authorization seen by the CDN
     registry_auth: list[str] = field(default_factory=list)  # Authorization the front received
     token_requests: list[tuple[str | None, tuple[str, ...]]] = field(default_factory=list)
+    accept: list[str] = field(default_factory=list)  # Accept headers of manifest GETs
+    patch_ranges: list[str] = field(default_factory=list)  # Content-Range of upload PATCHes
+    peak_streams: int = 0  # most blob bodies streamed at once (front and CDN together)
 
     def __post_init__(self) -> None:
         self._front = _Uvicorn(self._app)
@@ -210,6 +214,7 @@ class Front:
         self._sent = 0
         self._generation = 0
         self._active = 0  # requests being handled by the front or the CDN
+        self._streams = 0
 
     def start(self) -> Front:
         for s in (self._front, self._cdn, self._realm):
@@ -231,6 +236,9 @@ class Front:
         self.cdn_auth.clear()
         self.registry_auth.clear()
         self.token_requests.clear()
+        self.accept.clear()
+        self.patch_ranges.clear()
+        self.peak_streams = 0
         self._sent = 0
         self._generation += 1  # responses still streaming from before stop (their client is gone)
 
@@ -321,6 +329,10 @@ class Front:
                       headers: dict[str, str], body: bytes) -> int:
         if "authorization" in headers:
             self.registry_auth.append(headers["authorization"])
+        if method == "GET" and "/manifests/" in path:
+            self.accept.append(headers.get("accept", ""))
+        if method == "PATCH":
+            self.patch_ranges.append(headers.get("content-range", ""))
         if self.token_users is not None and path.startswith("/v2/"):
             needs = self._needs(method, path, query)
             token = headers.get("authorization", "").removeprefix("Bearer ")
@@ -355,36 +367,46 @@ class Front:
                            blob: re.Match[str] | None) -> int:
         digest = blob.group(2) if blob else ""
         generation = self._generation
+        if self.ignore_ranges:
+            fwd = {k: v for k, v in fwd.items() if k.lower() != "range"}
         async with httpx.AsyncClient() as client, client.stream(method, url, headers=fwd) as resp:
             hdrs = [(k.lower().encode(), v.encode()) for k, v in resp.headers.items()
                     if k.lower() not in _HOP or k.lower() == "content-length"]
             await send({"type": "http.response.start", "status": resp.status_code, "headers": hdrs})
-            first = True
-            async for chunk in resp.aiter_raw(1 << 16):
-                if generation != self._generation:
-                    raise Dropped("stale response from before reset()")
-                if resp.status_code < 300 and self.drop_after is not None:
-                    room = self.drop_after - self._sent
-                    if room <= 0:
-                        raise Dropped("connection cut by the test front")
-                    if len(chunk) > room:
-                        await send({"type": "http.response.body", "body": chunk[:room], "more_body": True})
-                        self._sent += room
-                        self.blob_bytes[digest] += room
-                        raise Dropped("connection cut by the test front")
-                if self.tamper and first and chunk and resp.status_code < 300:
-                    chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
-                first = False
-                if self.delay:
-                    await asyncio.sleep(self.delay)
-                if generation != self._generation:
-                    raise Dropped("stale response from before reset()")
-                self._sent += len(chunk)
-                if resp.status_code < 300:
-                    self.blob_bytes[digest] += len(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            self._streams += 1  # counted until the body's last byte is sent: the client cannot have
+            self.peak_streams = max(self.peak_streams, self._streams)  # its next request out before
+            try:
+                await self._relay(send, resp, digest, generation)
+            finally:
+                self._streams -= 1
             await send({"type": "http.response.body", "body": b""})
             return resp.status_code
+
+    async def _relay(self, send: Send, resp: httpx.Response, digest: str, generation: int) -> None:
+        first = True
+        async for chunk in resp.aiter_raw(1 << 16):
+            if generation != self._generation:
+                raise Dropped("stale response from before reset()")
+            if resp.status_code < 300 and self.drop_after is not None:
+                room = self.drop_after - self._sent
+                if room <= 0:
+                    raise Dropped("connection cut by the test front")
+                if len(chunk) > room:
+                    await send({"type": "http.response.body", "body": chunk[:room], "more_body": True})
+                    self._sent += room
+                    self.blob_bytes[digest] += room
+                    raise Dropped("connection cut by the test front")
+            if self.tamper and first and chunk and resp.status_code < 300:
+                chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
+            first = False
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            if generation != self._generation:
+                raise Dropped("stale response from before reset()")
+            self._sent += len(chunk)
+            if resp.status_code < 300:
+                self.blob_bytes[digest] += len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
 
 def make_model(store: Store, name: str, blobs: dict[str, bytes], family: str = "llama") -> tuple[Name, Manifest]:

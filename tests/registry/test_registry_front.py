@@ -201,3 +201,56 @@ def test_push_mounts_blobs_from_a_sibling_repository(front: Front, tmp_path: Pat
     assert len(patched) == 2  # only the new "system" layer and the new config were uploaded
     mine = [e for e in events if e.get("digest") == digest]
     assert mine[-1]["completed"] == mine[-1]["total"] == len(shared)
+
+
+def test_manifest_accept_header_and_parallel_ranged_parts(front: Front, tmp_path: Path) -> None:
+    name, src, weights = _published(front, tmp_path, "lib/parallel", size=3 << 20)
+    front.delay = 0.005
+    front.reset()
+    dst = Store(tmp_path / "dst")
+    assert asyncio.run(collect(pull(dst, name, insecure=True)))[-1] == {"status": "success"}
+    assert front.accept and all("application/vnd.docker.distribution.manifest.v2+json" in a
+                                for a in front.accept)
+    digest = _digest_of(src, name)
+    gets = [s for m, p, s in front.log if m == "GET" and p.endswith(digest)]
+    assert gets == [206] * ((3 << 20) // PART)  # one ranged request per part
+    assert front.peak_streams >= 2  # parts overlap
+    assert dst.blob_path(digest).read_bytes() == weights
+
+
+def test_registry_that_ignores_ranges_still_pulls(front: Front, tmp_path: Path) -> None:
+    name, src, weights = _published(front, tmp_path, "lib/norange", size=1 << 20)
+    front.ignore_ranges = True
+    front.reset()
+    dst = Store(tmp_path / "dst")
+    assert asyncio.run(collect(pull(dst, name, insecure=True)))[-1] == {"status": "success"}
+    assert [s for m, p, s in front.log if m == "GET" and "/blobs/" in p and s != 200] == []
+    assert dst.blob_path(_digest_of(src, name)).read_bytes() == weights
+    assert not any(f.endswith(("-partial", "-partial-state")) for f in blob_files(dst))
+
+
+def test_second_push_uploads_nothing(front: Front, tmp_path: Path) -> None:
+    name, src, _ = _published(front, tmp_path, "lib/twice")
+    front.reset()
+    assert asyncio.run(collect(push(src, name, insecure=True)))[-1] == {"status": "success"}
+    methods = [m for m, _, _ in front.log]
+    assert methods.count("HEAD") == len(src.read_manifest(name).digests())  # HEAD per blob, all 200
+    assert "POST" not in methods and "PATCH" not in methods
+    assert [(m, s) for m, p, s in front.log if m == "PUT"] == [("PUT", 201)]  # the manifest only
+
+
+def test_push_uploads_large_blobs_in_chunks(front: Front, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    # (the package's `push` attribute is the function, so the module is looked up by name)
+    monkeypatch.setattr(importlib.import_module("pollama.registry.push"), "CHUNK", 300_000)
+    src = Store(tmp_path / "src")
+    weights = os.urandom(1_000_000)
+    name, manifest = make_model(src, f"{front.host}/lib/chunked:latest", {"model": weights})
+    front.reset()
+    assert asyncio.run(collect(push(src, name, insecure=True)))[-1] == {"status": "success"}
+    assert front.patch_ranges[:4] == ["0-299999", "300000-599999", "600000-899999", "900000-999999"]
+    dst = Store(tmp_path / "dst")
+    assert asyncio.run(collect(pull(dst, name, insecure=True)))[-1] == {"status": "success"}
+    assert dst.blob_path(manifest.layers[0].digest).read_bytes() == weights

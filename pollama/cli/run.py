@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import re
@@ -451,7 +452,8 @@ def _show(client: Client, name: str, insecure: bool) -> dict[str, Any]:
             raise
     from pollama.cli.main import cmd_pull
 
-    cmd_pull(argparse.Namespace(model=name, insecure=insecure))
+    with contextlib.redirect_stdout(sys.stderr):  # progress goes to stderr, as Ollama's: stdout is the answer
+        cmd_pull(argparse.Namespace(model=name, insecure=insecure))
     return client.json("POST", "/api/show", {"model": name})
 
 

@@ -5,7 +5,7 @@
 raw:   llama.cpp's low-level API in this process (same model file, thread count and sampler chain);
        for k streams, one batch holding one token of each of k sequences per llama_decode.
 http:  `pollama serve` on a loopback port, /api/generate with `raw: true` streamed over HTTP, timed at
-       the client from the arrival of each chunk (one chunk per token).
+       the client (a plain socket) from the arrival of each chunk (one chunk per token).
 
 prefill = prompt tokens / (first token - request sent); decode = tokens / (last token - first token).
 For k streams the aggregate decode rate counts the tokens of all streams between the moment every
@@ -21,6 +21,7 @@ import hashlib
 import importlib.util
 import json
 import random
+import socket
 import statistics
 import sys
 import tempfile
@@ -28,8 +29,6 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -137,18 +136,24 @@ class Http:
                                         "stream": False}).raise_for_status()
 
     def _stream(self, prompt: str, n_gen: int, out: dict[str, Any]) -> None:
-        body = {"model": "bench", "prompt": prompt, "raw": True, "options": {**self.options, "num_predict": n_gen}}
+        """One streamed request over a plain socket (a lean client: its CPU is taken from the cores
+        that generate), noting when each NDJSON line arrives."""
+        body = json.dumps({"model": "bench", "prompt": prompt, "raw": True,
+                           "options": {**self.options, "num_predict": n_gen}}).encode()
+        head = (f"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
         arrivals: list[float] = []
-        with httpx.Client(base_url=self.server.url, timeout=300) as c:
+        with socket.create_connection(("127.0.0.1", self.server.port)) as sock, sock.makefile("rb") as f:
             t0 = time.perf_counter()
-            with c.stream("POST", "/api/generate", json=body) as r:
-                r.raise_for_status()
-                for line in r.iter_lines():
-                    now = time.perf_counter()
-                    if '"done":true' in line.replace(" ", ""):
-                        out["final"] = line
-                    elif line:
-                        arrivals.append(now)
+            sock.sendall(head + body)
+            assert f.readline().split()[1] == b"200"
+            for line in f:  # chunked encoding: size lines, and the JSON lines themselves
+                if not line.startswith(b"{"):
+                    continue
+                if b'"done":true' in line:
+                    out["final"] = json.loads(line)
+                    break
+                arrivals.append(time.perf_counter())
         out["t_send"], out["arrivals"] = t0, arrivals
 
     def run(self, k: int, n_gen: int) -> tuple[float, list[list[float]]]:
@@ -159,7 +164,7 @@ class Http:
             w.start()
         for w in workers:
             w.join()
-        n_prompt = json.loads(outs[0]["final"])["prompt_eval_count"]
+        n_prompt = outs[0]["final"]["prompt_eval_count"]
         prefill = n_prompt / (outs[0]["arrivals"][0] - outs[0]["t_send"])
         return prefill, [o["arrivals"] for o in outs]
 

@@ -253,7 +253,8 @@ class _Tree:
 
     # -- errors
     def errorf(self, msg: str) -> None:
-        raise TemplateError(f"template: {self.p.parse_name}:{self.p.error_line()}: {msg}")
+        line, col = self.p.error_pos()
+        raise TemplateError(f"template: {self.p.parse_name}:{line}:{col}: {msg}", line=line, col=col)
 
     def unexpected(self, tok: Item, context: str) -> None:
         if tok.typ == T.ERROR:
@@ -577,8 +578,12 @@ class _Parser:
         self.far = max(self.far, i)
         return tok
 
-    def error_line(self) -> int:
-        return self.tokens[min(self.far, len(self.tokens) - 1)].line
+    def error_pos(self) -> tuple[int, int]:
+        """(line, byte column within the line) of the furthest token read: where parsing stopped."""
+        tok = self.tokens[min(self.far, len(self.tokens) - 1)]
+        pos = min(tok.pos, len(self.text))
+        start = self.text.rfind("\n", 0, pos) + 1
+        return tok.line, len(self.text[start:pos].encode("utf-8"))
 
 
 def parse(text: str, name: str, funcs: Collection[str]) -> dict[str, ListNode]:

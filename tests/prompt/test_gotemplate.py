@@ -40,8 +40,8 @@ def test_trim_markers() -> None:
 def test_comments() -> None:
     assert run("a{{/* a comment */}}b") == "ab"
     assert run("a{{/* multi\nline */}}b") == "ab"
-    assert err("{{/* x */ }}") == "template: t:1: comment ends before closing delimiter"
-    assert err("{{/* x") == "template: t:1: unclosed comment"
+    assert err("{{/* x */ }}") == "template: t:1:2: comment ends before closing delimiter"
+    assert err("{{/* x") == "template: t:1:2: unclosed comment"
 
 
 def test_newlines_inside_actions() -> None:
@@ -95,14 +95,14 @@ def test_range_over_int() -> None:
 def test_break_and_continue() -> None:
     src = "{{ range . }}{{ if eq . 2 }}{{ continue }}{{ end }}{{ if eq . 4 }}{{ break }}{{ end }}{{ . }}{{ end }}"
     assert run(src, [1, 2, 3, 4, 5]) == "13"
-    assert err("{{ break }}") == "template: t:1: {{break}} outside {{range}}"
-    assert err("{{ range . }}{{ else }}{{ continue }}{{ end }}") == "template: t:1: {{continue}} outside {{range}}"
+    assert err("{{ break }}") == "template: t:1:9: {{break}} outside {{range}}"
+    assert err("{{ range . }}{{ else }}{{ continue }}{{ end }}") == "template: t:1:35: {{continue}} outside {{range}}"
 
 
 def test_range_errors() -> None:
     assert err("{{ range .S }}{{ end }}", {"S": "abc"}) == (
         'template: t:1:9: executing "t" at <.S>: range can\'t iterate over abc')
-    assert err("{{ range $a, $b, $c := . }}{{ end }}") == "template: t:1: too many declarations in range"
+    assert err("{{ range $a, $b, $c := . }}{{ end }}") == "template: t:1:15: too many declarations in range"
 
 
 # ---- define / template / block -------------------------------------------------------------------------------
@@ -113,14 +113,14 @@ def test_define_template_block() -> None:
     assert run('{{ define "T" }}[{{ . }}]{{ end }}{{ template "T" }}') == "[<no value>]"
     assert run('{{ define "a" }}{{ end }}{{ define "a" }}redefined{{ end }}{{ template "a" }}') == "redefined"
     assert err('{{ define "a" }}x{{ end }}{{ define "a" }}y{{ end }}') == (
-        'template: t:1: template: multiple definition of template "a"')
+        'template: t:1:50: template: multiple definition of template "a"')
     assert err('{{ template "nope" }}') == (
         'template: t:1:12: executing "t" at <{{template "nope"}}>: template "nope" not defined')
 
 
 def test_template_invocations_do_not_see_caller_variables() -> None:
     assert err('{{ define "T" }}{{ $x }}{{ end }}{{ $x := 1 }}{{ template "T" }}') == (
-        'template: t:1: undefined variable "$x"')
+        'template: t:1:22: undefined variable "$x"')
     assert run('{{ define "T" }}{{ $.A }}{{ end }}{{ template "T" . }}', {"A": 5}) == "5"
 
 
@@ -130,7 +130,7 @@ def test_variables_declare_assign_and_scope() -> None:
     assert run("{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }}") == "2"
     assert run("{{ $x := 0 }}{{ range . }}{{ $x = . }}{{ end }}{{ $x }}", [4, 5, 6]) == "6"
     assert run("{{ $x := 1 }}{{ if true }}{{ $x := 2 }}{{ $x }}{{ end }}{{ $x }}") == "21"
-    assert err("{{ if true }}{{ $y := 1 }}{{ end }}{{ $y }}") == 'template: t:1: undefined variable "$y"'
+    assert err("{{ if true }}{{ $y := 1 }}{{ end }}{{ $y }}") == 'template: t:1:41: undefined variable "$y"'
     assert run("{{ range .L }}{{ $.Title }}{{ . }}{{ end }}", {"Title": "T", "L": [1, 2]}) == "T1T2"
 
 
@@ -144,7 +144,7 @@ def test_pipelines_pass_the_final_argument() -> None:
     assert run('{{ "a" | printf "%s-%s" "b" }}') == "b-a"
     assert run("{{ .L | len }}", {"L": [1, 2, 3]}) == "3"
     assert run('{{ "x" | printf "%s%s" "y" | len }}') == "2"
-    assert err("{{ 3 | 4 }}") == "template: t:1: non executable command in pipeline stage 2"
+    assert err("{{ 3 | 4 }}") == "template: t:1:9: non executable command in pipeline stage 2"
 
 
 def test_parenthesized_calls() -> None:
@@ -175,7 +175,7 @@ def test_literals() -> None:
     assert run("{{ 1.5 }} {{ 1e3 }} {{ 3.0 }} {{ 1e6 }} {{ 1e-5 }} {{ 0.0001 }}") == "1.5 1000 3 1e+06 1e-05 0.0001"
     assert run("{{ true }} {{ false }}") == "true false"
     assert err("{{ nil }}") == 'template: t:1:3: executing "t" at <nil>: nil is not a command'
-    assert err("{{ 1.5.x }}") == 'template: t:1: unexpected . after term "1.5"'
+    assert err("{{ 1.5.x }}") == 'template: t:1:8: unexpected . after term "1.5"'
 
 
 # ---- builtins ------------------------------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ def test_to_typescript_type() -> None:
 def test_user_functions() -> None:
     t = Template.parse('{{ upper "abc" }}', funcs={"upper": str.upper})
     assert t.execute() == "ABC"
-    assert err("{{ upper 1 }}") == 'template: t:1: function "upper" not defined'
+    assert err("{{ upper 1 }}") == 'template: t:1:3: function "upper" not defined'
 
 
 # ---- value printing ---------------------------------------------------------------------------------------------------
@@ -280,34 +280,47 @@ def test_go_value_printing() -> None:
 
 # ---- parse errors ---------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("src", "message"), [
-    ("{{ .X", "template: t:1: unclosed action"),
-    ("{{ end }}", "template: t:1: unexpected {{end}}"),
-    ("{{ else }}", "template: t:1: unexpected {{else}}"),
-    ("{{ if .X }}", "template: t:1: unexpected EOF"),
-    ("a\nb\n{{ if .X }}\n", "template: t:4: unexpected EOF"),
-    ("{{ foo }}", 'template: t:1: function "foo" not defined'),
-    ("{{ $x }}", 'template: t:1: undefined variable "$x"'),
-    ("{{ (1 }}", "template: t:1: unclosed left paren"),
-    ('{{ "abc }}', "template: t:1: unterminated quoted string"),
-    ("{{ if 1 }}{{ else }}{{ else }}{{ end }}", "template: t:1: expected end; found {{else}}"),
-    ("{{ if }}{{ end }}", "template: t:1: missing value for if"),
-    ("{{}}", "template: t:1: missing value for command"),
-    ("{{ printf 3, 4 }}", 'template: t:1: unexpected "," in operand'),
-    ("{{ ..E }}", 'template: t:1: unexpected . after term "."'),
-    ("{{ template .X }}", 'template: t:1: unexpected ".X" in template clause'),
-    ('{{ block "foo" }}hello{{ end }}', "template: t:1: missing value for block clause"),
-    ("{{ with $v, $u := 3 }}{{ end }}", "template: t:1: too many declarations in with"),
-    ("{{ 08 }}", 'template: t:1: integer overflow: "08"'),
-    ("{{ 3x }}", 'template: t:1: bad number syntax: "3x"'),
-    ("{{ .X  ) }}", "template: t:1: unexpected right paren"),
+    ("{{ .X", "template: t:1:5: unclosed action"),
+    ("{{ end }}", "template: t:1:7: unexpected {{end}}"),
+    ("{{ else }}", "template: t:1:8: unexpected {{else}}"),
+    ("{{ if .X }}", "template: t:1:11: unexpected EOF"),
+    ("a\nb\n{{ if .X }}\n", "template: t:4:0: unexpected EOF"),
+    ("{{ foo }}", 'template: t:1:3: function "foo" not defined'),
+    ("{{ $x }}", 'template: t:1:6: undefined variable "$x"'),
+    ("{{ (1 }}", "template: t:1:6: unclosed left paren"),
+    ('{{ "abc }}', "template: t:1:3: unterminated quoted string"),
+    ("{{ if 1 }}{{ else }}{{ else }}{{ end }}", "template: t:1:28: expected end; found {{else}}"),
+    ("{{ if }}{{ end }}", "template: t:1:6: missing value for if"),
+    ("{{}}", "template: t:1:2: missing value for command"),
+    ("{{ printf 3, 4 }}", 'template: t:1:11: unexpected "," in operand'),
+    ("{{ ..E }}", 'template: t:1:6: unexpected . after term "."'),
+    ("{{ template .X }}", 'template: t:1:12: unexpected ".X" in template clause'),
+    ('{{ block "foo" }}hello{{ end }}', "template: t:1:15: missing value for block clause"),
+    ("{{ with $v, $u := 3 }}{{ end }}", "template: t:1:10: too many declarations in with"),
+    ("{{ 08 }}", 'template: t:1:3: integer overflow: "08"'),
+    ("{{ 3x }}", 'template: t:1:3: bad number syntax: "3x"'),
+    ("{{ .X  ) }}", "template: t:1:7: unexpected right paren"),
 ], ids=lambda v: v if isinstance(v, str) and len(v) < 12 else None)
 def test_parse_errors(src: str, message: str) -> None:
     assert err(src) == message
 
 
 def test_error_names_the_template() -> None:
-    with pytest.raises(TemplateError, match=r"^template: :1: unexpected \{\{end\}\}$"):
+    with pytest.raises(TemplateError, match=r"^template: :1:7: unexpected \{\{end\}\}$"):
         Template.parse("{{ end }}")
+
+
+@pytest.mark.parametrize(("src", "line", "col"), [
+    ("ok\n{{ if .System }}unclosed", 2, 24),  # EOF: the end of line 2
+    ("line one\n  two {{ .X", 2, 11),  # unclosed action
+    ("é\n\n{{ nope }}", 3, 3),  # columns count bytes within the line, from 0, as Go's ErrorContext
+    ("ab{{ 3x }}", 1, 5),
+])
+def test_parse_errors_name_line_and_column(src: str, line: int, col: int) -> None:
+    with pytest.raises(TemplateError) as e:
+        Template.parse(src, "m")
+    assert (e.value.line, e.value.col) == (line, col)
+    assert str(e.value).startswith(f"template: m:{line}:{col}: ")
 
 
 # ---- identifiers -----------------------------------------------------------------------------------------------------------

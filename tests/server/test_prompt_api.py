@@ -175,8 +175,41 @@ def test_logprobs(http: httpx.Client) -> None:
     assert bad.status_code == 400
 
 
-def test_broken_template_on_create_names_line_and_column(http: httpx.Client) -> None:
-    r = http.post("/api/create", json={"model": "broken", "from": "llama32",
-                                       "template": "ok\n{{ if .System }}unclosed"})
-    assert r.status_code == 400
-    assert "template:" in r.json()["error"] and ":2:" in r.json()["error"]
+def test_broken_template_on_create_names_line_and_column(http: httpx.Client, srv: Server) -> None:
+    before = sorted(p.relative_to(srv.models) for p in srv.models.rglob("*"))
+    for stream in (False, True):
+        r = http.post("/api/create", json={"model": "broken", "from": "llama32", "stream": stream,
+                                           "template": "ok\n{{ if .System }}unclosed"})
+        assert r.status_code == 400
+        assert r.json() == {"error": "template: :2:24: unexpected EOF"}
+    r = http.post("/api/create", json={"model": "broken", "from": "llama32", "template": "{{ range }}{{ end }}"})
+    assert r.json() == {"error": "template: :1:9: missing value for range"}
+    assert sorted(p.relative_to(srv.models) for p in srv.models.rglob("*")) == before
+    assert http.post("/api/show", json={"model": "broken"}).status_code == 404
+
+
+@pytest.mark.parametrize(("path", "body", "error"), [
+    ("/api/generate", {"model": "llama32", "prompt": "hi", "think": True}, '"llama32" does not support thinking'),
+    ("/api/generate", {"model": "llama32", "prompt": "hi", "think": "high"}, '"llama32" does not support thinking'),
+    ("/api/chat", {"model": "llama32", "think": "low", "messages": [{"role": "user", "content": "x"}]},
+     '"llama32" does not support thinking'),
+    ("/api/generate", {"model": "llama32", "prompt": "hi", "top_logprobs": 21},
+     "top_logprobs must be between 0 and 20"),
+    ("/api/generate", {"model": "llama32", "prompt": "hi", "logprobs": True, "top_logprobs": -1},
+     "top_logprobs must be between 0 and 20"),
+    ("/api/chat", {"model": "llama32", "top_logprobs": -3, "messages": [{"role": "user", "content": "x"}]},
+     "top_logprobs must be between 0 and 20"),
+    ("/api/generate", {"model": "llama32", "prompt": "hi", "format": "yaml"}, None),
+    ("/api/generate", {"model": "llama32", "prompt": "hi", "format": ["a"]}, None),
+    ("/api/chat", {"model": "llama32", "format": {"type": "integer", "minimum": 5, "maximum": 1},
+                   "messages": [{"role": "user", "content": "x"}]}, None),
+    ("/api/generate", {"model": "qwen3", "prompt": "hi", "think": "extreme"}, None),
+])
+def test_bad_prompt_options_are_ollama_shaped_400s(http: httpx.Client, path: str, body: dict[str, object],
+                                                   error: str | None) -> None:
+    for stream in (False, True):
+        r = http.post(path, json={**body, "stream": stream})
+        assert r.status_code == 400, r.text
+        assert list(r.json()) == ["error"] and r.json()["error"]
+        if error is not None:
+            assert r.json()["error"] == error

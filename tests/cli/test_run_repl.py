@@ -40,6 +40,38 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield s
 
 
+# A thinking template: the prompt opens the block, and the closing tag is a word the greedy model is known
+# to write, so one answer carries both thinking and content (tags are read from around {{ .Thinking }}).
+THINK_TEMPLATE = ("{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ if .Thinking }}<t>{{ .Thinking }}CLOSE{{ end }}"
+                  "{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n{{ if .Think }}<t>{{ end }}")
+
+
+@pytest.fixture(scope="module")
+def thinker(srv: Server) -> str:
+    """A model that thinks, then answers: its thinking and its content are both non-empty."""
+    hi = [{"role": "user", "content": "hi"}]
+    with srv.client() as c:
+        r = c.post("/api/create", json={"model": "think0", "from": "tiny", "stream": False,
+                                        "template": THINK_TEMPLATE.replace("CLOSE", "</t>")})
+        assert r.status_code == 200, r.text
+        thought = c.post("/api/chat", json={"model": "think0", "stream": False, "messages": hi}).json()
+        words = thought["message"]["thinking"].split(" ")
+        close = next(w for w in words[3:] if w.isalpha() and len(w) > 3)
+        r = c.post("/api/create", json={"model": "thinker", "from": "tiny", "stream": False,
+                                        "template": THINK_TEMPLATE.replace("CLOSE", close)})
+        assert r.status_code == 200, r.text
+        assert "thinking" in c.post("/api/show", json={"model": "thinker"}).json()["capabilities"]
+    return "thinker"
+
+
+def api_message(srv: Server, messages: list[dict], model: str, **body: object) -> dict:
+    with srv.client() as c:
+        r = c.post("/api/chat", json={"model": model, "messages": messages, "stream": False, **body})
+    assert r.status_code == 200, r.text
+    message = r.json()["message"]
+    return message
+
+
 def api_answer(srv: Server, messages: list[dict], model: str = "tiny") -> str:
     with srv.client() as c:
         r = c.post("/api/chat", json={"model": model, "messages": messages, "stream": False})
@@ -70,7 +102,8 @@ class Repl:
     def prompt(self, timeout: float = 60) -> str:
         """Wait for the next prompt (`>>> ` or `... `); the text printed before it (escapes stripped)."""
         self.child.expect_exact("\x1b[?2004h", timeout=timeout)  # prompt_toolkit starts reading a line
-        before = clean(self.child.before)
+        self.raw = self.child.before
+        before = clean(self.raw)
         self.last_prompt = (">>> ", "... ")[self.child.expect_exact([">>> ", "... "], timeout=timeout)]
         return before
 
@@ -322,3 +355,60 @@ def test_server_unreachable(tmp_path: Path) -> None:
                        text=True, timeout=60)
     assert r.returncode == 1 and "could not connect" in r.stderr
 
+
+
+def thinking_block(message: dict) -> str:
+    """What `run` prints for an answer; the block is closed only when content follows, as in Ollama."""
+    if not message["content"]:
+        return f"Thinking...\n{message['thinking']}"
+    return f"Thinking...\n{message['thinking']}\n...done thinking.\n\n{message['content']}"
+
+
+def test_thinking_display_in_the_repl(srv: Server, thinker: str, tmp_path: Path) -> None:
+    hi = [{"role": "user", "content": "hi"}]
+    reply = api_message(srv, hi, thinker)
+    assert reply["thinking"].strip() and reply["content"].strip()
+    repl = Repl(srv, tmp_path, thinker, "--nowordwrap")  # a thinking model thinks without being asked
+    out = repl.send("hi")
+    assert out.endswith(thinking_block(reply) + "\n\n")
+    grey, bold = "\x1b[38;5;245m", "\x1b[1m"  # in a terminal the thinking is grey, its frame bold grey
+    assert f"{grey}{bold}Thinking...\n" in repl.raw.replace("\r", "")
+    assert f"{grey}{bold}...done thinking.\n\n" in repl.raw.replace("\r", "")
+    # the next turn carries the thinking of the last one back to the model
+    more = [*hi, {"role": "assistant", "content": reply["content"], "thinking": reply["thinking"]},
+            {"role": "user", "content": "more"}]
+    assert repl.send("more").endswith(thinking_block(api_message(srv, more, thinker)) + "\n\n")
+    assert repl.send("/clear").strip() == "Cleared session context"
+    assert repl.send("/set nothink").strip() == "Set 'nothink' mode."  # no warning: the model can think
+    plain = api_message(srv, hi, thinker, think=False)
+    out = repl.send("hi")
+    assert "Thinking..." not in out and out.endswith(plain["content"] + "\n\n")
+    assert repl.send("/clear").strip() == "Cleared session context"
+    assert repl.send("/set think high").strip() == "Set 'think' mode to 'high'."
+    assert repl.send("hi").endswith(thinking_block(reply) + "\n\n")
+    assert repl.bye() == 0
+
+
+def test_think_flags_one_shot(srv: Server, thinker: str, tmp_path: Path) -> None:
+    hi = [{"role": "user", "content": "hi"}]
+    reply = api_message(srv, hi, thinker)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pollama", "run", *args], env=env_for(srv, tmp_path),
+                              capture_output=True, text=True, timeout=120)
+
+    r = run(thinker, "hi")  # not a terminal: the same block, without colours
+    assert r.returncode == 0 and r.stdout == thinking_block(reply) + "\n\n"
+    r = run(thinker, "--think=high", "hi")
+    assert r.returncode == 0 and r.stdout == thinking_block(reply) + "\n\n"
+    r = run(thinker, "--hidethinking", "hi")  # still thinks, shows only the answer
+    assert r.returncode == 0 and r.stdout == reply["content"] + "\n\n"
+    r = run(thinker, "--think=false", "hi")
+    assert r.returncode == 0 and r.stdout == api_message(srv, hi, thinker, think=False)["content"] + "\n\n"
+    r = run(thinker, "--think", "hi")  # a bare --think leaves the next word to the prompt
+    assert r.returncode == 0 and r.stdout == thinking_block(reply) + "\n\n"
+    r = run(thinker, "--think=loud", "hi")
+    assert r.returncode == 1
+    assert r.stderr == 'Error: invalid value for --think: "loud" (must be true, false, high, medium, or low)\n'
+    r = run("tiny", "--think", "hi")  # asked to think, the model cannot: the server's error
+    assert r.returncode == 1 and r.stderr == 'Error: "tiny" does not support thinking\n'

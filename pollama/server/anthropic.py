@@ -48,6 +48,9 @@ def _route(handler: Callable[..., Any]) -> Callable[..., Any]:
             return await handler(*args, **kwargs)
         except APIError as e:
             return JSONResponse(anthropic_error(e), status_code=e.status)
+        except Exception as e:  # a bug must still answer in Anthropic's shape
+            log.exception("request failed")
+            return JSONResponse(anthropic_error(APIError(f"{type(e).__name__}: {e}")), status_code=500)
 
     return wrapped
 
@@ -109,6 +112,9 @@ def _tool_result(block: dict[str, Any], names: dict[str, str]) -> dict[str, Any]
     return msg
 
 
+_IGNORED_BLOCKS = {"redacted_thinking"}  # encrypted reasoning from Anthropic's own models: nothing to show a model
+
+
 def _message(msg: Any, names: dict[str, str]) -> list[dict[str, Any]]:
     if not isinstance(msg, dict) or msg.get("role") not in {"user", "assistant"}:
         raise BadRequest("messages: role must be \"user\" or \"assistant\"")
@@ -117,7 +123,9 @@ def _message(msg: Any, names: dict[str, str]) -> list[dict[str, Any]]:
     for block in _blocks(msg.get("content")):
         kind = block.get("type")
         if kind == "text":
-            texts.append(str(block.get("text", "")))
+            if not isinstance(block.get("text"), str):
+                raise BadRequest("messages: a text block needs a string 'text'")
+            texts.append(block["text"])
         elif kind == "image":
             images.append(_image(block))
         elif kind in {"tool_use", "server_tool_use"}:
@@ -132,6 +140,8 @@ def _message(msg: Any, names: dict[str, str]) -> list[dict[str, Any]]:
             results.append(_tool_result(block, names))
         elif kind == "thinking":
             thinking = str(block.get("thinking") or "")
+        elif kind not in _IGNORED_BLOCKS:
+            raise BadRequest(f"messages: unsupported content block type: {kind!r}")
     out = []
     if role == "user":
         out.extend(results)
@@ -233,6 +243,8 @@ def messages_request(body: dict[str, Any]) -> tuple[ChatRequest, str, str | None
         raise BadRequest("max_tokens: must be at least 1")
     if not isinstance(body.get("messages"), list):
         raise BadRequest("messages: Field required")
+    if not body["messages"]:
+        raise BadRequest("messages: at least one message is required")
     options: dict[str, Any] = {"num_predict": max_tokens}
     for key in ("temperature", "top_p"):
         value = body.get(key)
@@ -269,7 +281,7 @@ def messages_request(body: dict[str, Any]) -> tuple[ChatRequest, str, str | None
 def _stop_reason(done_reason: str | None, tool_use: bool) -> str:
     if tool_use:
         return "tool_use"
-    return {"stop": "end_turn", "length": "max_tokens"}.get(done_reason or "stop", "stop_sequence")
+    return "max_tokens" if done_reason == "length" else "end_turn"
 
 
 def _stop_sequence(final: dict[str, Any]) -> str | None:
@@ -416,7 +428,8 @@ def estimate_tokens(body: dict[str, Any]) -> int:
     for msg in body.get("messages") or []:
         if isinstance(msg, dict):
             size += len(str(msg.get("role", ""))) + len(json.dumps(msg.get("content"), ensure_ascii=False))
-    for tool in body.get("tools") or []:
+    tools = body.get("tools")
+    for tool in tools if isinstance(tools, list) else []:
         size += len(json.dumps(tool, ensure_ascii=False))
     return max(size // 4, 1 if body.get("messages") or body.get("system") else 0)
 
@@ -449,4 +462,6 @@ async def count_tokens(request: Request) -> Response:
         raise BadRequest("model: Field required")
     if not isinstance(body.get("messages"), list):
         raise BadRequest("messages: Field required")
+    _system(body.get("system"))
+    _tools(body.get("tools"))
     return JSONResponse({"input_tokens": estimate_tokens(body)})

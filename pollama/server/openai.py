@@ -250,13 +250,18 @@ def _tool_choice(value: Any) -> tuple[str, str | None]:
     raise BadRequest("invalid tool_choice: expected \"none\", \"auto\", \"required\" or a named function")
 
 
+def _single_choice(body: dict[str, Any]) -> None:
+    for key in ("n", "best_of"):
+        value = body.get(key)
+        if value is not None and (isinstance(value, bool) or value != 1):
+            raise BadRequest(f"only {key}=1 is supported")
+
+
 def chat_request(body: dict[str, Any]) -> tuple[ChatRequest, str, str | None]:
     """An OpenAI chat completion request → (Ollama ChatRequest, tool choice mode, forced name)."""
     if not isinstance(body.get("model"), str) or not body["model"]:
         raise BadRequest("model is required")
-    n = body.get("n")
-    if n is not None and n != 1:
-        raise BadRequest("only n=1 is supported")
+    _single_choice(body)
     tools = body.get("tools")
     if tools is not None and not isinstance(tools, list):
         raise BadRequest("invalid tools: expected a list")
@@ -280,6 +285,7 @@ def completion_request(body: dict[str, Any]) -> GenerateRequest:
     """An OpenAI (legacy) completion request → an Ollama GenerateRequest."""
     if not isinstance(body.get("model"), str) or not body["model"]:
         raise BadRequest("model is required")
+    _single_choice(body)
     prompt = body.get("prompt", "")
     if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
         prompt = prompt[0]
@@ -441,7 +447,7 @@ async def _collect(items: AsyncIterator[dict[str, Any]]) -> list[dict[str, Any]]
 
 
 def _route(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer APIErrors raised before a response exists in OpenAI's error shape."""
+    """Answer errors raised before a response exists in OpenAI's error shape."""
 
     @functools.wraps(handler)
     async def wrapped(*args: Any, **kwargs: Any) -> Response:
@@ -449,6 +455,9 @@ def _route(handler: Callable[..., Any]) -> Callable[..., Any]:
             return await handler(*args, **kwargs)
         except APIError as e:
             return _error_response(e)
+        except Exception as e:  # a bug must still answer in OpenAI's shape
+            log.exception("request failed")
+            return _error_response(APIError(f"{type(e).__name__}: {e}"))
 
     return wrapped
 

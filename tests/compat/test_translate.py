@@ -113,6 +113,10 @@ def test_completion_request() -> None:
     assert req.options == {"temperature": 1.0, "top_p": 1.0, "num_predict": 3, "stop": ["x"]}
     with pytest.raises(BadRequest):
         oa.completion_request({"model": "m", "prompt": [1, 2, 3]})
+    for extra in ({"n": 3}, {"best_of": 2}, {"n": True}):
+        with pytest.raises(BadRequest, match="=1 is supported"):
+            oa.completion_request({"model": "m", "prompt": "x", **extra})
+    assert oa.completion_request({"model": "m", "prompt": "x", "n": 1, "best_of": 1}).prompt == "x"
 
 
 def test_embedding_inputs() -> None:
@@ -246,12 +250,27 @@ def test_messages_request() -> None:
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "system", "content": "x"}]}, "role"),
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [
         {"type": "image", "source": {"type": "url", "url": "http://x"}}]}]}, "image source"),
-    ({"model": "m", "max_tokens": 5, "messages": [], "tool_choice": {"type": "sometimes"}}, "tool_choice"),
+    ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}],
+      "tool_choice": {"type": "sometimes"}}, "tool_choice"),
+    ({"model": "m", "max_tokens": 5, "messages": []}, "at least one message"),
+    ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": "weird"}]}]},
+     "unsupported content block type: 'weird'"),
+    ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]},
+     "text block"),
 ])
 def test_messages_request_rejects(body: dict, needle: str) -> None:
     with pytest.raises(BadRequest) as e:
         an.messages_request(body)
     assert needle in e.value.message
+
+
+def test_messages_request_drops_redacted_thinking() -> None:
+    req, _, _ = an.messages_request({"model": "m", "max_tokens": 5, "messages": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": [{"type": "redacted_thinking", "data": "opaque"},
+                                          {"type": "text", "text": "hello"}]}]})
+    assert [(m.role, m.content, m.thinking) for m in req.messages] == [("user", "hi", None),
+                                                                       ("assistant", "hello", None)]
 
 
 def test_message_response_blocks_and_stop_reasons() -> None:
@@ -264,6 +283,7 @@ def test_message_response_blocks_and_stop_reasons() -> None:
     assert out["stop_reason"] == "tool_use" and out["usage"] == {"input_tokens": 7, "output_tokens": 3}
     assert an.message_response("m", [chunk("x"), done("stop")])["stop_reason"] == "end_turn"
     assert an.message_response("m", [chunk("x"), done("length")])["stop_reason"] == "max_tokens"
+    assert an.message_response("m", [done("load")])["stop_reason"] == "end_turn"  # never a made-up stop_sequence
     stopped = an.message_response("m", [chunk("x"), {**done("stop"), "stop_sequence": "END"}])
     assert stopped["stop_reason"] == "stop_sequence" and stopped["stop_sequence"] == "END"
 
@@ -329,6 +349,25 @@ def test_routes_answer_errors_in_their_own_shapes(client: TestClient) -> None:
     r = client.post("/v1/messages/count_tokens", json={"model": "m", "messages": [{"role": "user",
                                                                                    "content": "x" * 40}]})
     assert r.json()["input_tokens"] > 5
+    r = client.post("/v1/messages/count_tokens", json={"model": "m", "messages": msg, "tools": 5})
+    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+    r = client.post("/v1/messages", json={"model": "nope", "max_tokens": 4, "messages": []})
+    assert r.status_code == 400 and "at least one message" in r.json()["error"]["message"]
+
+
+def test_routes_answer_unexpected_failures_in_their_own_shapes(client: TestClient,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(oa, "chat_request", broken)
+    monkeypatch.setattr(an, "messages_request", broken)
+    r = client.post("/v1/chat/completions", json={"model": "m", "messages": []})
+    assert r.status_code == 500 and r.json() == {"error": {"message": "RuntimeError: bug", "type": "api_error",
+                                                           "param": None, "code": None}}
+    r = client.post("/v1/messages", json={"model": "m", "max_tokens": 1, "messages": []})
+    assert r.status_code == 500 and r.json()["type"] == "error" and r.json()["error"] == {
+        "type": "api_error", "message": "RuntimeError: bug"}
 
 
 def test_base64_embedding_encoding() -> None:

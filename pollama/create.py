@@ -46,6 +46,8 @@ def modelfile_to_request(text: str, base: CreateRequest) -> CreateRequest:
     for key in ("template", "system"):
         if mf.get(key) is not None:
             data[key] = mf.get(key)
+    if mf.get("requires") is not None:
+        data["requires"] = mf.get("requires")
     licenses = mf.all("license")
     if licenses:
         data["license"] = licenses
@@ -111,9 +113,17 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
     name = parse_name(req.model_name)
     if not (req.from_ or req.files):
         raise BadRequest("neither 'from' or 'files' was specified")
+    if req.from_ and req.from_.startswith(("/", "~", "./", "../")):
+        path = Path(os.path.expanduser(req.from_))
+        if not path.is_absolute():
+            raise BadRequest(f"'from' must be a model name or an absolute path, not {req.from_!r}")
+        if not path.exists():
+            raise BadRequest(f"no such file or directory: {req.from_}")
+        req = req.model_copy(update={"from_": str(path)})
     if req.template is not None:
         _check_template(req.template)
     params = _check_params(req.parameters)
+    requires = _check_requires(req.requires)
     quant = req.quantize or req.quantization
     if quant:
         _check_quantize(store, req, quant)
@@ -190,7 +200,7 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
                 yield _status(f"{'using already created' if existed else 'writing'} layer {layer.digest}")
                 layers.append(layer)
             builder.set(kind, layers)
-        config_layer = _write_config(store, builder, base)
+        config_layer = _write_config(store, builder, base, requires)
         manifest = Manifest(config=config_layer, layers=builder.ordered())
         yield _status("writing manifest")
         await asyncio.to_thread(store.write_manifest, name, manifest)
@@ -220,6 +230,17 @@ def _check_template(template: str) -> None:
         Template.parse(template)
     except TemplateError as e:
         raise BadRequest(str(e)) from None
+
+
+def _check_requires(value: str | None) -> str | None:
+    """REQUIRES / `requires`: a semantic version, stored without its `v` (as Ollama stores it)."""
+    from pollama.modelfile import is_semver
+
+    if value is None or value == "":
+        return None
+    if not is_semver(value):
+        raise BadRequest(f"invalid requires version: {json.dumps(value)} is not valid semantic version")
+    return value.removeprefix("v")
 
 
 def _check_params(params: dict[str, Any] | None) -> dict[str, Any]:
@@ -353,7 +374,7 @@ async def _quantize(store: Store, builder: _Builder, qtype: str) -> AsyncIterato
     yield _status(f"creating new layer {new.digest}")
 
 
-def _write_config(store: Store, builder: _Builder, base: Model | None) -> Layer:
+def _write_config(store: Store, builder: _Builder, base: Model | None, requires: str | None) -> Layer:
     model_layer = builder.layers["model"][0]
     info = read_gguf(store.blob_path(model_layer.digest))
     arch = info.architecture
@@ -369,6 +390,9 @@ def _write_config(store: Store, builder: _Builder, base: Model | None) -> Layer:
     }
     if base is not None and base.config.get("parent_model"):
         config["parent_model"] = base.config["parent_model"]
+    requires = requires or (base.config.get("requires") if base is not None else None)
+    if requires:
+        config["requires"] = requires
     data = json.dumps(config, separators=(",", ":")).encode()
     digest, size = store.write_blob_bytes(data)
     builder.written.append(digest)

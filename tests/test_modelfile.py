@@ -156,6 +156,16 @@ def test_deprecated_parameters_warn_and_are_left_out(caplog: pytest.LogCaptureFi
     assert mf.all("mirostat") == ["2"]  # kept as written, so rendering keeps it
 
 
+@pytest.mark.parametrize("name", ["mirostat", "mirostat_eta", "mirostat_tau", "penalize_newline", "tfs_z", "numa",
+                                  "low_vram", "f16_kv", "vocab_only", "use_mlock"])
+def test_every_deprecated_parameter_warns(name: str, caplog: pytest.LogCaptureFixture) -> None:
+    value = "true" if name in ("penalize_newline", "numa", "low_vram", "f16_kv", "vocab_only", "use_mlock") else "1"
+    with caplog.at_level(logging.WARNING, logger="pollama"):
+        mf = parse(f"FROM x\nPARAMETER {name} {value}\nPARAMETER seed 4\n")
+    assert f"parameter {name} is deprecated" in caplog.text
+    assert mf.parameters() == {"seed": 4}
+
+
 def test_comments_and_blank_lines() -> None:
     text = "\n# comment\n   # indented comment\nFROM foo\n\n\t\n# FROM bar\nSYSTEM s # tail\n#"
     assert cmds(text) == [("model", "foo"), ("system", "s # tail")]

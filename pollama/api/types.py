@@ -137,6 +137,7 @@ class CreateRequest(ModelRef):
     messages: list[Message] | None = None
     quantize: str | None = None
     quantization: str | None = None
+    requires: str | None = None
     modelfile: str | None = None
     stream: bool | None = None
 

@@ -130,30 +130,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _progress_stream(events: Any) -> None:
-    """Render pull/push/create progress: a bar per digest, a line per status."""
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
+    """Render pull/push/create progress: a line per step, a bar per layer (see cli/progress.py)."""
+    from pollama.cli.progress import render_progress
 
-    bars: dict[str, Any] = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                  TimeRemainingColumn(), transient=False) as progress:
-        last_status = None
-        for ev in events:
-            status = ev.get("status", "")
-            digest = ev.get("digest")
-            if digest and ev.get("total"):
-                if digest not in bars:
-                    bars[digest] = progress.add_task(status, total=ev["total"])
-                progress.update(bars[digest], completed=ev.get("completed", 0), description=status)
-            elif status and status != last_status:
-                progress.console.print(status)
-            last_status = status
+    render_progress(events)
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -212,6 +192,8 @@ def cmd_create(args: argparse.Namespace) -> int:
         body["parameters"] = mf.parameters()
     if mf.messages():
         body["messages"] = mf.messages()
+    if mf.get("requires") is not None:
+        body["requires"] = mf.get("requires")
     if args.quantize:
         body["quantize"] = args.quantize
     _progress_stream(client.stream("/api/create", body))

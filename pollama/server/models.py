@@ -87,7 +87,7 @@ def model_modelfile(model: Model) -> str:
     source = str(model.model_path) if model.model_path else ""
     return render_show_modelfile(
         model.name.display, source, model.template, model.system, model.params, model.messages,
-        model.license, [str(a) for a in model.adapters],
+        model.license, [str(a) for a in model.adapters], model.config.get("requires") or None,
     )
 
 
@@ -108,6 +108,8 @@ def show_model(model: Model, verbose: bool = False) -> dict[str, Any]:
         out["system"] = model.system
     if model.messages:
         out["messages"] = model.messages
+    if model.config.get("requires"):
+        out["requires"] = model.config["requires"]
     if model.projectors:
         from pollama.gguf import read_gguf
 

@@ -71,3 +71,27 @@ def test_create_list_show_cp_rm(server: Server, smollm2: Path, tmp_path: Path) -
     assert r.returncode == 1 and "model 'nope' not found" in r.stderr
     r = cli(server.url, "create", "x", "-f", "missing-file")
     assert r.returncode == 1 and "Error:" in r.stderr
+
+
+def test_show_modelfile_round_trips_and_home_paths(server: Server, smollm2: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    os.symlink(smollm2, home / "models" / "smol.gguf")
+    (tmp_path / "Modelfile").write_text(
+        "FROM ~/models/smol.gguf\nTEMPLATE \"\"\"{{ .System }}\nUSER: {{ .Prompt }}\"\"\"\nPARAMETER top_k 7\n"
+        "PARAMETER stop \"USER:\"\nPARAMETER mirostat 2\nMESSAGE user hi\nMESSAGE assistant \"hello\nthere\"\n"
+        "LICENSE MIT\nREQUIRES 0.14.0\n"
+    )
+    env_home = {**os.environ, "HOME": str(home), "OLLAMA_HOST": server.url}
+    r = subprocess.run([sys.executable, "-m", "pollama", "create", "orig", "-f", str(tmp_path / "Modelfile")],
+                       env=env_home, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "parameter mirostat is deprecated" in r.stderr  # the user sees the warning
+    shown = cli(server.url, "show", "orig", "--modelfile").stdout
+    assert "PARAMETER top_k 7" in shown and "mirostat" not in shown and "REQUIRES 0.14.0" in shown
+    (tmp_path / "Modelfile2").write_text(shown)
+    r = cli(server.url, "create", "again", "-f", str(tmp_path / "Modelfile2"))
+    assert r.returncode == 0, r.stderr
+    assert cli(server.url, "show", "again", "--modelfile").stdout.replace("again:latest", "orig:latest") == shown
+    for flag in ("--template", "--parameters", "--license"):
+        assert cli(server.url, "show", "again", flag).stdout == cli(server.url, "show", "orig", flag).stdout

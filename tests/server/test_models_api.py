@@ -172,3 +172,100 @@ def test_error_shapes(http: httpx.Client) -> None:
     assert r.status_code == 405 and "error" in r.json()
     r = http.get("/api/create")
     assert r.status_code == 405
+
+
+def test_config_blob_has_ollamas_fields(http: httpx.Client, smol_digest: str, srv: Server) -> None:
+    manifest = json.loads((srv.models / "manifests" / "registry.ollama.ai" / "library" / "smol" / "latest")
+                          .read_text())
+    assert manifest["schemaVersion"] == 2
+    assert manifest["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    assert manifest["config"]["mediaType"] == "application/vnd.docker.container.image.v1+json"
+    config = json.loads((srv.models / "blobs" / manifest["config"]["digest"].replace(":", "-")).read_text())
+    assert {k: config[k] for k in ("model_format", "model_family", "model_families", "model_type", "file_type")} \
+        == {"model_format": "gguf", "model_family": "llama", "model_families": ["llama"], "model_type": "134.52M",
+            "file_type": "Q4_1"}
+    kinds = [layer["mediaType"].rsplit(".", 1)[-1] for layer in manifest["layers"]]
+    assert kinds == ["model", "system", "params", "license", "license"]
+    for layer in [manifest["config"], *manifest["layers"]]:  # every blob is what its digest says
+        data = (srv.models / "blobs" / layer["digest"].replace(":", "-")).read_bytes()
+        assert "sha256:" + hashlib.sha256(data).hexdigest() == layer["digest"] and len(data) == layer["size"]
+
+
+def test_requires_is_stored_shown_and_inherited(http: httpx.Client, smol_digest: str, srv: Server) -> None:
+    r = http.post("/api/create", json={"model": "req", "modelfile": "FROM smol\nREQUIRES v0.14.0", "stream": False})
+    assert r.status_code == 200, r.text
+    s = http.post("/api/show", json={"model": "req"}).json()
+    assert s["requires"] == "0.14.0" and s["modelfile"].endswith("REQUIRES 0.14.0\n")
+    r = http.post("/api/create", json={"model": "req2", "from": "req", "system": "x", "stream": False})
+    assert http.post("/api/show", json={"model": "req2"}).json()["requires"] == "0.14.0"
+    r = http.post("/api/create", json={"model": "req3", "from": "req", "requires": "0.15.1", "stream": False})
+    assert http.post("/api/show", json={"model": "req3"}).json()["requires"] == "0.15.1"
+    assert "requires" not in http.post("/api/show", json={"model": "smol"}).json()
+    before = blobs(srv)
+    r = http.post("/api/create", json={"model": "req4", "from": "smol", "requires": "latest"})
+    assert r.status_code == 400 and r.json() == {"error": 'invalid requires version: "latest" is not valid semantic version'}
+    r = http.post("/api/create", json={"model": "req5", "modelfile": "FROM smol\nREQUIRES 1.2.3.4"})
+    assert r.status_code == 400 and "semver" in r.json()["error"]
+    assert blobs(srv) == before
+    for name in ("req", "req2", "req3"):
+        http.request("DELETE", "/api/delete", json={"model": name})
+
+
+def test_show_modelfile_round_trips_through_create(http: httpx.Client, smol_digest: str) -> None:
+    r = http.post("/api/create", json={
+        "model": "rich", "from": "smol", "template": "{{ .System }}\nUSER: {{ .Prompt }}\nASSISTANT: ",
+        "system": 'Say "hi"\nthen stop.', "parameters": {"top_p": 0.9, "stop": ["USER:", " end "], "seed": 3},
+        "messages": [{"role": "user", "content": "a\nb"}, {"role": "assistant", "content": "c"}],
+        "requires": "0.14.0", "stream": False,
+    })
+    assert r.status_code == 200, r.text
+    first = http.post("/api/show", json={"model": "rich"}).json()
+    r = http.post("/api/create", json={"model": "rich-copy", "modelfile": first["modelfile"], "stream": False})
+    assert r.status_code == 200, r.text
+    second = http.post("/api/show", json={"model": "rich-copy"}).json()
+    for key in ("parameters", "template", "system", "license", "messages", "details", "requires", "capabilities"):
+        assert second[key] == first[key], key
+    assert second["modelfile"].replace("rich-copy:latest", "rich:latest") == first["modelfile"]
+    for name in ("rich", "rich-copy"):
+        http.request("DELETE", "/api/delete", json={"model": name})
+
+
+def test_projector_file_gives_vision(http: httpx.Client, smol_digest: str, srv: Server, tmp_path: Path) -> None:
+    import gguf
+    import numpy as np
+
+    proj = tmp_path / "mmproj.gguf"
+    w = gguf.GGUFWriter(proj, "clip")
+    w.add_bool("clip.has_vision_encoder", True)
+    w.add_tensor("v.patch_embd.weight", np.zeros((4, 4), dtype=np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    data = proj.read_bytes()
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    assert http.post(f"/api/blobs/{digest}", content=data).status_code == 201
+    only = http.post("/api/create", json={"model": "proj-only", "files": {"mmproj.gguf": digest}})
+    assert only.status_code == 400 and "projector" in only.json()["error"]
+    r = http.post("/api/create", json={"model": "seer", "files": {"model.gguf": smol_digest, "mmproj.gguf": digest},
+                                       "stream": False})
+    assert r.status_code == 200, r.text
+    s = http.post("/api/show", json={"model": "seer"}).json()
+    assert s["capabilities"] == ["completion", "vision"]
+    assert s["projector_info"]["general.architecture"] == "clip"
+    manifest = json.loads((srv.models / "manifests" / "registry.ollama.ai" / "library" / "seer" / "latest")
+                          .read_text())
+    assert [(x["mediaType"], x["digest"]) for x in manifest["layers"]] == [
+        ("application/vnd.ollama.image.model", smol_digest), ("application/vnd.ollama.image.projector", digest)]
+    assert http.request("DELETE", "/api/delete", json={"model": "seer"}).status_code == 200
+    assert not (srv.models / "blobs" / digest.replace(":", "-")).exists()  # no other model used it
+
+
+def test_from_a_path_that_does_not_exist(http: httpx.Client, srv: Server) -> None:
+    before = blobs(srv)
+    for source, message in (("/no/such/model.gguf", "no such file or directory: /no/such/model.gguf"),
+                            ("~/no-such-model.gguf", "no such file or directory: ~/no-such-model.gguf"),
+                            ("./model.gguf", "'from' must be a model name or an absolute path, not './model.gguf'")):
+        r = http.post("/api/create", json={"model": "p", "from": source})
+        assert r.status_code == 400 and r.json() == {"error": message}
+    assert blobs(srv) == before

@@ -143,6 +143,14 @@ def test_push_and_pull_through_a_real_registry(client: ollama.Client, base_url: 
             return [p.status async for p in await aclient.pull(name, insecure=True, stream=True)]
 
         assert asyncio.run(again())[-1] == "success"
+
+        async def push_again() -> tuple[str, list[str]]:
+            aclient = ollama.AsyncClient(host=base_url, timeout=120)
+            whole = await aclient.push(name, insecure=True)
+            return whole.status, [p.status async for p in await aclient.push(name, insecure=True, stream=True)]
+
+        status, steps = asyncio.run(push_again())
+        assert status == "success" and steps[-1] == "success"
         client.delete(name)
     finally:
         registry.stop()
@@ -178,5 +186,32 @@ def test_async_client(base_url: str) -> None:
         assert isinstance((await client.ps()).models, list)
         with pytest.raises(ollama.ResponseError):
             await client.pull(f"127.0.0.1:{closed_port()}/library/x", insecure=True)
+        with pytest.raises(ollama.ResponseError):
+            await client.push(f"127.0.0.1:{closed_port()}/library/x", insecure=True)
+
+    asyncio.run(main())
+
+
+def test_async_create_blob_create_and_push(base_url: str, gguf_files: dict[str, Path]) -> None:
+    async def main() -> None:
+        client = ollama.AsyncClient(host=base_url, timeout=120)
+        digest = await client.create_blob(gguf_files["tiny"])
+        assert digest.startswith("sha256:")
+        done = await client.create(model="async-made", files={"tiny.gguf": digest}, system="Be a cat.")
+        assert done.status == "success"
+        steps = [p.status async for p in await client.create(model="async-too", from_="async-made",
+                                                             parameters={"top_k": 7}, stream=True)]
+        assert steps[-1] == "success"
+        shown = await client.show("async-too")
+        assert "Be a cat." in shown.modelfile and "top_k" in (shown.parameters or "")
+        registry = f"127.0.0.1:{closed_port()}/library/async-made:latest"
+        assert (await client.copy("async-made", registry)).status == "success"
+        with pytest.raises(ollama.ResponseError):
+            [p async for p in await client.push(registry, insecure=True, stream=True)]
+        for name in ("async-made", "async-too", registry):
+            assert (await client.delete(name)).status == "success"
+        with pytest.raises(ollama.ResponseError) as e:
+            await client.show("async-made")
+        assert e.value.status_code == 404
 
     asyncio.run(main())

@@ -292,3 +292,6 @@ def main(argv: list[str] | None = None) -> int:
         return _err(e.message)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `pollama list | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

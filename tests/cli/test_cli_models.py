@@ -61,6 +61,13 @@ def test_create_list_show_cp_rm(server: Server, smollm2: Path, tmp_path: Path) -
     r = cli(server.url, "show", "terse", "--modelfile")
     assert "FROM " in r.stdout and "PARAMETER temperature 0.3" in r.stdout
 
+    # `pollama list | head`: the reader is gone before anything is written
+    piped = subprocess.Popen([sys.executable, "-m", "pollama", "list"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, "OLLAMA_HOST": server.url})
+    assert piped.stdout is not None and piped.stderr is not None
+    piped.stdout.close()
+    assert piped.stderr.read() == "" and piped.wait(60) == 0
+
     assert cli(server.url, "cp", "terse", "terse2").returncode == 0
     assert "terse2:latest" in cli(server.url, "list").stdout
     r = cli(server.url, "rm", "terse2")

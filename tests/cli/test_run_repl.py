@@ -326,10 +326,14 @@ def test_verbose_and_word_wrap_in_the_repl(srv: Server, tmp_path: Path) -> None:
         r = c.post("/api/chat", json={"model": "tiny", "stream": False, "options": {"num_predict": 40},
                                       "messages": [{"role": "user", "content": "write a long sentence"}]})
     expected = r.json()["message"]["content"]
+    assert max(len(line) for line in expected.split("\n")) > 25  # long enough that wrapping matters
     assert all(len(line) <= 25 for line in answer.split("\n"))
     assert "".join(answer.split()) == "".join(expected.split())  # wrapping changes only the line breaks
     assert repl.send("/set quiet").strip() == "Set 'quiet' mode."
     assert "total duration" not in repl.send("again")
+    assert repl.send("/set nowordwrap").strip() == "Set 'nowordwrap' mode."
+    repl.send("/clear")
+    assert repl.send("write a long sentence").endswith(expected + "\n\n")  # not a line break added
     assert repl.bye() == 0
 
 
@@ -412,3 +416,41 @@ def test_think_flags_one_shot(srv: Server, thinker: str, tmp_path: Path) -> None
     assert r.stderr == 'Error: invalid value for --think: "loud" (must be true, false, high, medium, or low)\n'
     r = run("tiny", "--think", "hi")  # asked to think, the model cannot: the server's error
     assert r.returncode == 1 and r.stderr == 'Error: "tiny" does not support thinking\n'
+
+
+def test_command_usage_bad_names_and_multiline_system(srv: Server, tmp_path: Path) -> None:
+    manifests = sorted(p for p in (srv.models / "manifests").rglob("*") if p.is_file())
+    repl = Repl(srv, tmp_path, "tiny")
+    assert repl.send("/save").strip() == "Usage:\n  /save <modelname>"
+    assert repl.send("/load a b").strip() == "Usage:\n  /load <modelname>"
+    assert repl.send("/save Bad:Name:x").strip() == "error: The model name 'Bad:Name:x' is invalid"
+    assert repl.send("/save a/b/c/d/e").strip() == "error: The model name 'a/b/c/d/e' is invalid"
+    assert sorted(p for p in (srv.models / "manifests").rglob("*") if p.is_file()) == manifests  # nothing made
+    assert "/show modelfile    Show Modelfile" in repl.send("/show")
+    assert "/set parameter num_ctx <int>" in repl.send("/set parameter seed")
+    assert "/set system <string>" in repl.send("/set")
+    assert repl.send("/set history").strip() == ""
+    assert repl.send("/set verbose").strip() == "Set 'verbose' mode."
+    assert repl.send("/set wordwrap").strip() == "Set 'wordwrap' mode."
+    assert repl.send('/set system """You are') == "" and repl.last_prompt == "... "
+    assert repl.send("  a pirate.") == "" and repl.last_prompt == "... "
+    assert repl.send('Say arr."""').strip() == "Set system message."
+    assert repl.last_prompt == ">>> "
+    assert repl.send("/show system").strip() == "You are\n  a pirate.\nSay arr."
+    assert repl.send('/set system """one line"""').strip() == "Set system message."
+    assert repl.send("/show system").strip() == "one line"
+    assert repl.bye() == 0
+
+
+def test_image_paths_for_a_model_without_vision(srv: Server, tmp_path: Path) -> None:
+    png = tmp_path / "cat.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    # Ollama attaches images only for vision models; for others the path is just text
+    r = subprocess.run([sys.executable, "-m", "pollama", "run", "tiny", f"what is in {png}"],
+                       env=env_for(srv, tmp_path), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "Added image" not in r.stderr
+    assert r.stdout == api_answer(srv, [{"role": "user", "content": f"what is in {png}"}]) + "\n\n"
+    repl = Repl(srv, tmp_path, "tiny")
+    assert repl.send(f"{png} what is this").strip() == f"Unknown command '{png}'. Type /? for help"
+    assert "Use /path/to/file to include" not in repl.send("/?")
+    assert repl.bye() == 0

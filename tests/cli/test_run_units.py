@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pollama.cli.repl import PlainHistory, go_value
+from pollama.cli.repl import PlainHistory, Repl, go_value
 from pollama.cli.run import (
     ResponseDisplay,
     RunOptions,
     WordWrapper,
     _fix_think_flag,
+    _one_shot,
     chat_request,
     extract_images,
     go_duration,
@@ -187,3 +190,52 @@ def test_disabled_history_is_not_saved(tmp_path: Path) -> None:
 def test_go_value() -> None:
     assert [go_value(v) for v in (True, 0.7, 1.0, 1e6, 5, ["a", "b"], "x")] == \
         ["true", "0.7", "1", "1000000", "5", "[a b]", "x"]
+
+
+class FakeClient:
+    """Stands in for the server: records each streamed request, answers with one fixed chunk."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict]] = []
+
+    def stream(self, path: str, body: dict) -> Iterator[dict]:
+        self.requests.append((path, json.loads(json.dumps(body))))
+        yield {"message": {"role": "assistant", "content": "a cat"}, "done": True}
+
+
+def test_one_shot_attaches_images_for_a_vision_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "cat.png").write_bytes(PNG)
+    client = FakeClient()
+    opts = RunOptions(model="llava", multimodal=True, prompt=f"what is in {tmp_path}/cat.png?")
+    assert _one_shot(client, opts) == 0  # type: ignore[arg-type]
+    (path, body), = client.requests
+    assert path == "/api/chat" and body["messages"] == [
+        {"role": "user", "content": "what is in ?", "images": [base64.b64encode(PNG).decode()]}]
+    out = capsys.readouterr()
+    assert out.out == "a cat\n\n" and f"Added image '{tmp_path}/cat.png'" in out.err
+
+
+def test_one_shot_refuses_a_file_that_is_not_an_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "fake.png").write_text("just text")
+    client = FakeClient()
+    opts = RunOptions(model="llava", multimodal=True, prompt=f"look {tmp_path}/fake.png")
+    assert _one_shot(client, opts) == 1  # type: ignore[arg-type]
+    assert client.requests == []  # nothing was sent
+    assert f"Error: invalid image type: {tmp_path}/fake.png" in capsys.readouterr().err
+
+
+def test_repl_line_starting_with_an_image_path_is_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "cat.png").write_bytes(PNG)
+    client = FakeClient()
+    repl = Repl(client, RunOptions(model="llava", multimodal=True), no_history=True)  # type: ignore[arg-type]
+    repl.handle(f"{tmp_path}/cat.png what is this?")
+    (_, body), = client.requests
+    assert body["messages"] == [{"role": "user", "content": "what is this?", "images": [base64.b64encode(PNG).decode()]}]
+    assert repl.opts.messages[-1] == {"role": "assistant", "content": "a cat"}
+    repl.handle("/?")
+    assert "Use /path/to/file to include .jpg, .png, or .webp images." in capsys.readouterr().err
+    repl.handle(f"{tmp_path}/missing.png what is this?")  # no such file: an unknown command, as in Ollama
+    assert capsys.readouterr().out.strip() == f"Unknown command '{tmp_path}/missing.png'. Type /? for help"
+    assert len(client.requests) == 1

@@ -22,6 +22,15 @@ def test_namespace_and_host_forms() -> None:
     assert parse_name("https://example.com/a/b:c").host == "example.com"
 
 
+def test_ollamas_character_rules() -> None:
+    n = parse_name("_ns/_model.v2-x:_tag.1")
+    assert (n.namespace, n.model, n.tag) == ("_ns", "_model.v2-x", "_tag.1")
+    assert parse_name("a" * 80 + ":" + "t" * 80).model == "a" * 80
+    for bad in ("ns.x/model", "model:ta/g", "mo$del", "name:tag!", ".hidden", "-x:y"):
+        with pytest.raises(BadRequest):
+            parse_name(bad)
+
+
 def test_case_insensitive_identity() -> None:
     assert parse_name("Mistral:Latest").key() == parse_name("mistral").key()
 

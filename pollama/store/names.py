@@ -17,8 +17,8 @@ DEFAULT_NAMESPACE = "library"
 DEFAULT_TAG = "latest"
 
 _HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]{1,5})?$")
-_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # Ollama: first alphanumeric or `_`
+_NAMESPACE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _LIMITS = {"host": 350, "namespace": 80, "model": 80, "tag": 80}
 

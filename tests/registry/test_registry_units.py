@@ -126,3 +126,37 @@ def test_mount_sources_prefer_from_then_local_manifests_on_same_host(tmp_path: P
     layer.from_ = "reg.example.com/lib/base:7b"
     assert mount_sources(store, target, layer)[0] == "lib/base"
     assert mount_sources(store, parse_name("reg.example.com/team/a:2"), a.layers[0]) == ["lib/base", "team/b"]
+
+
+def test_default_registry_namespace_and_manifest_request() -> None:
+    import asyncio
+    import hashlib
+
+    import httpx
+
+    from pollama.registry.client import RegistryClient
+    from pollama.registry.pull import fetch_manifest
+
+    raw = b'{"schemaVersion":2}'
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        digest = "sha256:" + hashlib.sha256(raw if "good" in request.url.path else b"x").hexdigest()
+        return httpx.Response(200, content=raw, headers={"docker-content-digest": digest})
+
+    async def fetch(model: str) -> bytes:
+        name = parse_name(model)
+        async with RegistryClient(name.host, credentials=None) as client:
+            await client.http.aclose()
+            client.http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+            return await fetch_manifest(client, name)
+
+    assert asyncio.run(fetch("good")) == raw
+    assert str(seen[0].url) == "https://registry.ollama.ai/v2/library/good/manifests/latest"
+    assert seen[0].headers["accept"].split(", ")[0] == "application/vnd.docker.distribution.manifest.v2+json"
+    asyncio.run(fetch("me/good:7b"))
+    assert str(seen[1].url) == "https://registry.ollama.ai/v2/me/good/manifests/7b"
+    with pytest.raises(RegistryError) as e:  # the body must match the registry's Docker-Content-Digest
+        asyncio.run(fetch("bad"))
+    assert "Docker-Content-Digest" in str(e.value)

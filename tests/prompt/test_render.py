@@ -296,3 +296,14 @@ def test_render_jinja_helpers_and_sandbox() -> None:
 ])
 def test_template_capabilities(go: str | None, jinja: str | None, caps: set[str]) -> None:
     assert template_capabilities(go, jinja) == caps
+
+
+def test_tool_property_items_and_multi_types() -> None:
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "n": {"type": ["integer", "null"]}}}}}]
+    t = ("{{ range .Tools }}{{ range $k, $p := .Function.Parameters.Properties }}{{ $k }}:{{ $p.Type }}:"
+         "{{ $p.Items }}:{{ with $p.Items }}{{ json . }}{{ end }}:{{ toTypeScriptType $p }};{{ end }}{{ end }}"
+         "{{ .Messages }}")
+    assert render_chat(t, [], tools=tools) == (
+        'n:[integer null]:<no value>::number | null;tags:array:map[type:string]:{"type":"string"}:any[];[]')

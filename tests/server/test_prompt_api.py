@@ -213,3 +213,14 @@ def test_bad_prompt_options_are_ollama_shaped_400s(http: httpx.Client, path: str
         assert list(r.json()) == ["error"] and r.json()["error"]
         if error is not None:
             assert r.json()["error"] == error
+
+
+def test_gguf_only_model_renders_its_jinja_chat_template(http: httpx.Client) -> None:
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    assert rendered(http, model="jinja", messages=messages) == (
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+    default_system = rendered(http, model="jinja", messages=messages[1:])
+    assert default_system.startswith("<|im_start|>system\nYou are a helpful AI assistant named SmolLM")
+    g = http.post("/api/generate", json={"model": "jinja", "prompt": "Hi", "system": "Be brief.", "stream": False,
+                                         "_debug_render_only": True})
+    assert g.json()["debug_info"]["rendered_template"] == rendered(http, model="jinja", messages=messages)

@@ -219,6 +219,15 @@ def test_set_system_save_and_load(srv: Server, tmp_path: Path) -> None:
     assert repl.send("/show system").strip() == "You are a pirate."
     assert repl.send("/load nothing-here").strip().endswith("Couldn't find model 'nothing-here'")
     assert repl.send("/show system").strip() == "You are a pirate."  # still on the model that was loaded
+    # saving a session of a saved session keeps the whole conversation, each turn once
+    more = repl.send("and more")
+    assert repl.send("/save pirate2").strip() == "Created new model 'pirate2'"
+    with srv.client() as c:
+        saved2 = c.post("/api/show", json={"model": "pirate2"}).json()
+    assert saved2["system"] == "You are a pirate."
+    turns = [m for m in saved2["messages"] if m["role"] != "system"]
+    assert [(m["role"], m["content"]) for m in turns[::2]] == [("user", "ahoy"), ("user", "and more")]
+    assert [m["content"] + "\n\n" for m in turns[1::2]] == [answer, more]
     assert repl.bye() == 0
     again = Repl(srv, tmp_path, "pirate")  # a saved session shows its conversation first
     assert again.intro == ">>> ahoy\n" + answer

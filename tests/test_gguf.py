@@ -40,3 +40,18 @@ def test_rejects_non_gguf(tmp_path: Path, smollm2: Path) -> None:
     truncated.write_bytes(smollm2.read_bytes()[:5000])
     with pytest.raises(GGUFError):
         read_gguf(truncated)
+
+
+def test_tiny_generated_models(tmp_path: Path) -> None:
+    from fixtures.tiny_gguf import make_tiny_bert, make_tiny_llama
+
+    llama = read_gguf(make_tiny_llama(tmp_path / "l.gguf", file_type="f16", ctx=1024))
+    assert (llama.architecture, llama.file_type, llama.context_length, llama.embedding_length) == \
+        ("llama", "F16", 1024, 64)
+    n_vocab = 49152
+    per_layer = 2 * 64 + 4 * 64 * 64 + 3 * 64 * 128
+    assert llama.parameter_count == 2 * n_vocab * 64 + 64 + 2 * per_layer  # counted from the tensor shapes
+    assert not llama.is_embedding_model and llama.chat_template
+    bert = read_gguf(make_tiny_bert(tmp_path / "b.gguf"))
+    assert (bert.architecture, bert.file_type, bert.is_embedding_model) == ("bert", "F32", True)
+    assert bert.chat_template is None

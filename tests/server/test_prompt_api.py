@@ -224,3 +224,16 @@ def test_gguf_only_model_renders_its_jinja_chat_template(http: httpx.Client) -> 
     g = http.post("/api/generate", json={"model": "jinja", "prompt": "Hi", "system": "Be brief.", "stream": False,
                                          "_debug_render_only": True})
     assert g.json()["debug_info"]["rendered_template"] == rendered(http, model="jinja", messages=messages)
+
+
+def test_template_that_fails_at_execution_is_a_400(http: httpx.Client) -> None:
+    r = http.post("/api/create", json={"model": "badexec", "from": "llama32", "stream": False,
+                                       "template": "{{ range .Messages }}{{ index .ToolCalls 3 }}{{ end }}"})
+    assert r.status_code == 200, r.text
+    for stream in (False, True):
+        for debug in (False, True):
+            r = chat(http, model="badexec", stream=stream, _debug_render_only=debug,
+                     messages=[{"role": "user", "content": "x"}])
+            assert r.status_code == 400, r.text
+            assert r.json() == {"error": 'template error: template: :1:24: executing "" at <index .ToolCalls 3>: '
+                                         "error calling index: index of untyped nil"}

@@ -237,3 +237,12 @@ def test_template_that_fails_at_execution_is_a_400(http: httpx.Client) -> None:
             assert r.status_code == 400, r.text
             assert r.json() == {"error": 'template error: template: :1:24: executing "" at <index .ToolCalls 3>: '
                                          "error calling index: index of untyped nil"}
+
+
+def test_tools_on_a_model_whose_template_has_none_is_a_400(http: httpx.Client) -> None:
+    r = http.post("/api/create", json={"model": "plain", "from": "llama32", "stream": False,
+                                       "template": "{{ range .Messages }}{{ .Content }}{{ end }}"})
+    assert r.status_code == 200, r.text
+    assert "tools" not in http.post("/api/show", json={"model": "plain"}).json()["capabilities"]
+    r = chat(http, model="plain", tools=[WEATHER_TOOL], messages=[{"role": "user", "content": "x"}])
+    assert r.status_code == 400 and r.json() == {"error": '"plain" does not support tools'}

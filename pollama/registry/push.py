@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +25,7 @@ PIECE = 1 << 20  # bytes per read while streaming a PATCH body
 MAX_MOUNT_SOURCES = 3
 MAX_ATTEMPTS = 5
 RETRY_BACKOFF = 0.5
+_RANGE = re.compile(r"^\s*(?:bytes=)?0-(\d+)\s*$")
 
 
 def mount_sources(store: Store, name: Name, layer: Layer) -> list[str]:
@@ -78,9 +80,11 @@ class _Upload:
         async with self.client.open("GET", url, scope=scope) as resp:
             if resp.status_code != 204:
                 raise await error_from(resp, f"pushing {self.layer.digest[7:19]}")
-            upto = resp.headers.get("range", "0--1").rpartition("-")[2]
+            m = _RANGE.match(resp.headers.get("range", ""))
             location = resp.headers.get("location")
-        return (url.join(location) if location else url), int(upto) + 1
+        # Docker's registry answers "0-0" both for no bytes and for one: take it as none (the likely case)
+        end = int(m.group(1)) if m else 0
+        return (url.join(location) if location else url), end + 1 if end > 0 else 0
 
     async def run(self, location: httpx.URL) -> None:
         scope = push_scope(self.repository)

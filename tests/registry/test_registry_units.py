@@ -160,3 +160,55 @@ def test_default_registry_namespace_and_manifest_request() -> None:
     with pytest.raises(RegistryError) as e:  # the body must match the registry's Docker-Content-Digest
         asyncio.run(fetch("bad"))
     assert "Docker-Content-Digest" in str(e.value)
+
+
+def test_chunked_upload_resumes_where_the_registry_says_after_a_dropped_patch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import hashlib
+    import importlib
+    import os
+
+    import httpx
+
+    from pollama.registry.client import RegistryClient
+    from pollama.store.layout import MEDIA, Layer
+
+    push_module = importlib.import_module("pollama.registry.push")
+    monkeypatch.setattr(push_module, "CHUNK", 100)
+    monkeypatch.setattr(push_module, "RETRY_BACKOFF", 0.0)
+    store = Store(tmp_path)
+    data = os.urandom(250)
+    digest, size = store.write_blob_bytes(data)
+    stored = bytearray()  # what a Docker registry would hold for the upload session
+    ranges: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        end = f"0-{max(len(stored) - 1, 0)}"  # Docker's registry: "0-0" for no bytes as well
+        if request.method == "PATCH":
+            body = await request.aread()
+            ranges.append(request.headers["content-range"])
+            if len(ranges) == 1:
+                raise httpx.ReadError("connection reset before any byte was stored")
+            if len(ranges) == 3:
+                stored.extend(body[:40])
+                raise httpx.ReadError("connection reset after 40 bytes were stored")
+            stored.extend(body)
+            return httpx.Response(202, headers={"location": "/v2/team/m/blobs/uploads/u1?_state=x"})
+        if request.method == "GET":
+            return httpx.Response(204, headers={"range": end, "location": "/v2/team/m/blobs/uploads/u1"})
+        assert request.method == "PUT" and request.url.params["digest"] == digest
+        ok = "sha256:" + hashlib.sha256(stored).hexdigest() == digest
+        return httpx.Response(201 if ok else 400)
+
+    async def upload() -> None:
+        async with RegistryClient("reg.example.com", credentials=None) as client:
+            await client.http.aclose()
+            client.http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+            job = push_module._Upload(client, store, "team/m", Layer(MEDIA["model"], digest, size))
+            await job.run(client.url("/v2/team/m/blobs/uploads/u1"))
+            assert job.completed == size
+
+    asyncio.run(upload())
+    assert ranges == ["0-99", "0-99", "100-199", "140-239", "240-249"]
+    assert bytes(stored) == data

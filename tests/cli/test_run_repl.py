@@ -149,7 +149,9 @@ def test_one_shot_verbose_prints_stats_and_unknown_model_is_an_error(srv: Server
     assert "prompt eval count" in stats
     r = subprocess.run([sys.executable, "-m", "pollama", "run", "no-such-model", "hi"],
                        env=env_for(srv, tmp_path), capture_output=True, text=True, timeout=120)
-    assert r.returncode == 1 and r.stderr.startswith("Error: ")  # /api/show 404 -> pull -> its error
+    # /api/show 404 -> pull (its progress on stderr) -> its error
+    assert r.returncode == 1 and r.stderr.splitlines()[-1].startswith("Error: pull model manifest: ")
+    assert r.stdout == ""
 
 
 def test_interactive_conversation_remembers_earlier_turns(srv: Server, tmp_path: Path) -> None:

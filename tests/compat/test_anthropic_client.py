@@ -118,3 +118,18 @@ def test_structured_output_and_count_tokens(client: anthropic.Anthropic) -> None
     jsonschema.validate(json.loads(out.content[0].text), schema)
     count = client.messages.count_tokens(model="tiny", messages=[{"role": "user", "content": "hello " * 20}])
     assert count.input_tokens >= 20
+
+
+def test_async_client_stream(base_url: str) -> None:
+    import asyncio
+
+    async def main() -> tuple[str, str]:
+        async with anthropic.AsyncAnthropic(base_url=base_url, api_key="x", max_retries=0, timeout=120) as c:
+            args = dict(model="tiny", max_tokens=6, extra_body=GREEDY, messages=[{"role": "user", "content": "Hi"}])
+            whole = await c.messages.create(**args)
+            async with c.messages.stream(**args) as stream:
+                text = "".join([t async for t in stream.text_stream])
+            return whole.content[0].text, text
+
+    whole, streamed = asyncio.run(main())
+    assert whole and streamed == whole

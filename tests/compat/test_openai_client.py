@@ -154,6 +154,26 @@ def test_completions(client: openai.OpenAI) -> None:
     assert chunks[-1].usage.completion_tokens == 6
 
 
+FIM_TEMPLATE = "{{ if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>{{ else }}{{ .Prompt }}{{ end }}"
+
+
+def test_completions_with_suffix(client: openai.OpenAI, base_url: str) -> None:
+    import httpx
+
+    r = httpx.post(base_url + "/api/create", json={"model": "tiny-fim", "from": "tiny", "template": FIM_TEMPLATE,
+                                                   "stream": False}, timeout=60)
+    assert r.status_code == 200, r.text
+    plain = client.completions.create(model="tiny-fim", prompt="def add(a, b):", max_tokens=4, **GREEDY)
+    filled = client.completions.create(model="tiny-fim", prompt="def add(a, b):", suffix="    return total",
+                                       max_tokens=4, **GREEDY)
+    assert filled.choices[0].text and filled.choices[0].finish_reason == "length"
+    # the suffix and the template's <PRE>/<SUF>/<MID> markers reach the prompt
+    assert filled.usage.prompt_tokens > plain.usage.prompt_tokens + 4
+    with pytest.raises(openai.BadRequestError) as e:
+        client.completions.create(model="tiny", prompt="x", suffix="y", max_tokens=2)
+    assert "insert" in str(e.value)
+
+
 def test_embeddings(client: openai.OpenAI) -> None:
     # the client asks for base64 by default and decodes it
     out = client.embeddings.create(model="tinybert", input=["hello world", "goodbye"])
@@ -214,3 +234,18 @@ def test_images_need_a_vision_model(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as e:
         client.chat.completions.create(model="tiny", messages=[{"role": "user", "content": content}])
     assert "image" in str(e.value)
+
+
+def test_async_client_streams(base_url: str) -> None:
+    import asyncio
+
+    async def main() -> tuple[str, str]:
+        async with openai.AsyncOpenAI(base_url=base_url + "/v1", api_key="x", max_retries=0, timeout=120) as c:
+            whole = await c.chat.completions.create(model="tiny", messages=ask("Hi"), max_tokens=6, **GREEDY)
+            stream = await c.chat.completions.create(model="tiny", messages=ask("Hi"), max_tokens=6, stream=True,
+                                                     **GREEDY)
+            return whole.choices[0].message.content, "".join([ch.choices[0].delta.content or ""
+                                                              async for ch in stream if ch.choices])
+
+    whole, streamed = asyncio.run(main())
+    assert whole and streamed == whole

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,8 +146,10 @@ async def _pull(store: Store, name: Name, insecure: bool) -> AsyncIterator[dict]
     with contextlib.suppress(APIError, ValueError, KeyError, OSError):
         old = store.read_manifest(name).digests()
     store.write_manifest(name, manifest, raw=raw)
-    if old - manifest.digests():
-        store.remove_unreferenced(old - manifest.digests())
+    unused = old - manifest.digests()
+    if unused and os.environ.get("OLLAMA_NOPRUNE", "").strip().lower() not in {"1", "true", "yes", "on"}:
+        yield {"status": "removing unused layers"}  # blobs of the tag's previous version, as Ollama
+        store.remove_unreferenced(unused)
     yield {"status": "success"}
 
 

@@ -89,10 +89,27 @@ def test_pull_replacing_a_tag_removes_blobs_only_the_old_version_used(registry: 
     asyncio.run(collect(pull(dst, name, insecure=True)))
     _, v2 = make_model(src, str(name), {"model": b"v2" * 1000, "system": b"a"})
     asyncio.run(collect(push(src, name, insecure=True)))
-    asyncio.run(collect(pull(dst, name, insecure=True)))
+    events = asyncio.run(collect(pull(dst, name, insecure=True)))
+    assert [e["status"] for e in events[-4:]] == [
+        "verifying sha256 digest", "writing manifest", "removing unused layers", "success"]
     assert dst.read_manifest(name).digests() == v2.digests()
     assert not dst.has_blob(v1.layers[0].digest)
     assert dst.has_blob(v2.layers[1].digest)  # shared "system" layer kept
+
+
+def test_pull_keeps_old_blobs_with_ollama_noprune(registry: Registry, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    src = Store(tmp_path / "src")
+    name, v1 = make_model(src, f"{registry.host}/team/kept:latest", {"model": b"k1" * 1000})
+    asyncio.run(collect(push(src, name, insecure=True)))
+    dst = Store(tmp_path / "dst")
+    asyncio.run(collect(pull(dst, name, insecure=True)))
+    make_model(src, str(name), {"model": b"k2" * 1000})
+    asyncio.run(collect(push(src, name, insecure=True)))
+    monkeypatch.setenv("OLLAMA_NOPRUNE", "1")
+    events = asyncio.run(collect(pull(dst, name, insecure=True)))
+    assert "removing unused layers" not in [e["status"] for e in events]
+    assert dst.has_blob(v1.layers[0].digest)
 
 
 def test_connection_refused_is_a_registry_error(tmp_path: Path) -> None:

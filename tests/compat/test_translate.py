@@ -80,6 +80,9 @@ def test_chat_request_defaults_and_choices() -> None:
     assert (mode, name) == ("named", "f")
     assert oa.chat_request({"model": "m", "messages": [{"role": "user", "content": "x"}],
                             "tool_choice": "none"})[1] == "none"
+    both, _, _ = oa.chat_request({"model": "m", "messages": [{"role": "user", "content": "x"}], "max_tokens": 50,
+                                  "max_completion_tokens": 7, "reasoning": {"effort": "high"}})
+    assert both.options["num_predict"] == 7 and both.think == "high"  # the newer field wins
 
 
 @pytest.mark.parametrize("body, needle", [

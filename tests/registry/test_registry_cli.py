@@ -111,7 +111,7 @@ def test_pull_resumes_after_the_server_was_killed(registry: Registry, server_fac
         publisher.stop()
         digest = manifest.layers[0].digest
         models = tmp_path / "dst"
-        front.delay = 0.15  # ~2.5 s for the blob: the sidecar is saved every second
+        front.delay = 0.15  # ~7 s for the blob (one part, 64 KiB chunks): the sidecar is saved every second
         front.reset()
 
         first = server_factory(no_creds, models=models)
@@ -122,7 +122,7 @@ def test_pull_resumes_after_the_server_was_killed(registry: Registry, server_fac
                 event = json.loads(line)
                 if event.get("digest") == digest and event["completed"] > 0:
                     started = started or time.monotonic()
-                    if time.monotonic() - started > 1.5:
+                    if time.monotonic() - started > 2.5:
                         first.proc.kill()  # SIGKILL: no cleanup, no final sidecar save
                         first.proc.wait(5)
                         break

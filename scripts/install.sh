@@ -33,15 +33,21 @@ fi
 
 if [[ "${1:-}" == "--test" ]]; then
   "${PIP[@]}" -e ".[test]"
+  if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
   if ! command -v docker-registry >/dev/null 2>&1; then
     echo "installing Debian's docker-registry (used by the registry tests)"
-    if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
     "${SUDO[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq docker-registry >/dev/null
     # the package starts a system service on :5000; tests run their own registry instead
     "${SUDO[@]}" systemctl disable --now docker-registry >/dev/null 2>&1 || true
     pkill -f '^/usr/bin/docker-registry serve /etc/docker/registry/config.yml' 2>/dev/null || true
   fi
+  # the official `ollama` npm package, for the JS client compatibility test
+  if ! command -v npm >/dev/null 2>&1; then
+    "${SUDO[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  npm ci --prefix tests/compat/node --no-audit --no-fund --loglevel=error
 else
   "${PIP[@]}" -e .
 fi

@@ -250,11 +250,8 @@ class Engine:
                 self._release(s)
         if not self._order:
             return
-        b = self._batch
-        b_tok, b_pos, b_seq, b_log = b.token, b.pos, b.seq_id, b.logits
-        n = 0
-        rows: list[tuple[_Slot, int]] = []
-        involved: list[_Slot] = []
+        # what each slot adds this step: its sampled token, or (budget allowing) a chunk of its prompt
+        plan: list[tuple[_Slot, list[int], bool]] = []  # (slot, tokens, wants logits for the last one)
         for s in list(self._order):
             tok = s.next_token
             if tok < 0:
@@ -263,35 +260,38 @@ class Engine:
                 self._finish(s, "length")
                 continue
             s.next_token = -1
-            b_tok[n] = tok
-            b_pos[n] = len(s.tokens)
-            b_seq[n][0] = s.seq
-            b_log[n] = 1
-            s.tokens.append(tok)
-            rows.append((s, n))
-            involved.append(s)
-            n += 1
-        budget = self.n_batch - n
-        for s in self._order:
+            plan.append((s, [tok], True))
+        budget = self.n_batch - len(plan)
+        for s in self._order:  # prompts in order of arrival
             if budget <= 0:
                 break
             if not s.pending:
                 continue
             chunk = s.pending[:budget]
             del s.pending[:len(chunk)]
+            s.n_prompt_eval += len(chunk)
+            budget -= len(chunk)
+            plan.append((s, chunk, not s.pending))
+        # rows in sequence order: llama.cpp decodes a batch whose sequences are out of order (one KV
+        # stream per sequence) markedly slower
+        plan.sort(key=lambda item: item[0].seq)
+        b = self._batch
+        b_tok, b_pos, b_seq, b_log = b.token, b.pos, b.seq_id, b.logits
+        n = 0
+        rows: list[tuple[_Slot, int]] = []
+        involved: list[_Slot] = []
+        for s, toks, logits in plan:
             base = len(s.tokens)
             seq = s.seq
-            for j, tok in enumerate(chunk):
+            for j, tok in enumerate(toks):
                 b_tok[n] = tok
                 b_pos[n] = base + j
                 b_seq[n][0] = seq
                 b_log[n] = 0
                 n += 1
-            s.tokens.extend(chunk)
-            s.n_prompt_eval += len(chunk)
+            s.tokens.extend(toks)
             involved.append(s)
-            budget -= len(chunk)
-            if not s.pending:
+            if logits:
                 b_log[n - 1] = 1
                 rows.append((s, n - 1))
         if n == 0:

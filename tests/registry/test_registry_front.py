@@ -23,13 +23,6 @@ pytestmark = pytest.mark.timeout(60)
 PART = 256 << 10
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    reg = Registry(tmp_path_factory.mktemp("registry")).start()
-    yield reg
-    reg.stop()
-
-
 @pytest.fixture()
 def front(registry: Registry) -> Iterator[Front]:
     f = Front(registry).start()

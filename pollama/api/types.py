@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -12,7 +13,7 @@ from pollama.api.errors import BadRequest
 __all__ = [
     "Message", "ToolCall", "Tool", "GenerateRequest", "ChatRequest", "EmbedRequest", "EmbeddingsRequest",
     "CreateRequest", "ShowRequest", "CopyRequest", "DeleteRequest", "PullRequest", "PushRequest",
-    "parse_request", "ModelRef",
+    "parse_request", "json_object", "ModelRef",
 ]
 
 
@@ -184,18 +185,28 @@ def _describe(err: ValidationError, cls: type[BaseModel]) -> str:
             f"{cls.__name__}.{loc}: {first.get('msg', 'invalid value')}")
 
 
+def _not_an_object(_: Any) -> str:
+    return "request body must be a JSON object"
+
+
+def json_object(raw: bytes, not_object: Callable[[Any], str] = _not_an_object) -> dict[str, Any]:
+    """Decode a request body that must be a JSON object; anything else is a 400 (`not_object` words it)."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise BadRequest(f"invalid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise BadRequest(not_object(data))
+    return data
+
+
 def parse_request(raw: bytes, cls: type[T], *, allow_empty: bool = False) -> T:
     """Decode and validate a JSON body; every failure is a 400 in Ollama's shape."""
     if not raw.strip():
         if allow_empty:
             return cls()
         raise BadRequest("missing request body")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise BadRequest(f"invalid JSON: {e}") from None
-    if not isinstance(data, dict):
-        raise BadRequest(f"json: cannot unmarshal {type(data).__name__} into Go value of type {cls.__name__}")
+    json_object(raw, lambda data: f"json: cannot unmarshal {type(data).__name__} into Go value of type {cls.__name__}")
     try:
         return cls.model_validate_json(raw)
     except ValidationError as e:

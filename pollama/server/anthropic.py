@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from pollama.api.errors import APIError, BadRequest
-from pollama.api.types import ChatRequest
+from pollama.api.types import ChatRequest, json_object
 from pollama.server.tool_choice import chat_events, new_id, plan_tools
 
 __all__ = ["router", "anthropic_error", "messages_request", "message_response", "MessageEvents"]
@@ -57,13 +57,9 @@ def _route(handler: Callable[..., Any]) -> Callable[..., Any]:
 
 async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()
-    try:
-        data = json.loads(raw) if raw.strip() else None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise BadRequest(f"invalid JSON: {e}") from None
-    if not isinstance(data, dict):
+    if not raw.strip():
         raise BadRequest("request body must be a JSON object")
-    return data
+    return json_object(raw)
 
 
 # ---- request translation --------------------------------------------------------------------------

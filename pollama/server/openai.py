@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from pollama.api.errors import APIError, BadRequest, ModelNotFound
-from pollama.api.types import ChatRequest, GenerateRequest
+from pollama.api.types import ChatRequest, GenerateRequest, json_object
 from pollama.server.tool_choice import chat_events, new_id, plan_tools
 
 __all__ = ["router", "openai_error", "chat_request", "completion_request", "embedding_inputs",
@@ -53,13 +53,7 @@ async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
         raise BadRequest("missing request body")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise BadRequest(f"invalid JSON: {e}") from None
-    if not isinstance(data, dict):
-        raise BadRequest("request body must be a JSON object")
-    return data
+    return json_object(raw)
 
 
 def _validate(cls: type[Any], data: dict[str, Any]) -> Any:

@@ -12,6 +12,7 @@ sent to the registry's own origin (a blob redirected to a CDN or a bucket gets n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
@@ -21,10 +22,11 @@ from typing import Any
 
 import httpx
 
+from pollama.api.errors import APIError
 from pollama.registry.auth import Challenge, Credentials, credentials_for, parse_challenges
 from pollama.registry.errors import RegistryError
 
-__all__ = ["RegistryClient", "Body", "error_from", "describe", "pull_scope", "push_scope"]
+__all__ = ["RegistryClient", "Body", "error_from", "describe", "as_registry_errors", "pull_scope", "push_scope"]
 
 Body = bytes | Callable[[], AsyncIterable[bytes] | bytes] | None
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -56,6 +58,24 @@ def describe(exc: BaseException) -> str:
     if request is not None:
         return f'{request.method.capitalize()} "{request.url}": {text}'
     return text
+
+
+async def as_registry_errors(events: AsyncIterator[dict[str, Any]], transport: str, local: str,
+                             local_errors: tuple[type[Exception], ...]) -> AsyncIterator[dict[str, Any]]:
+    """Pass `events` on; whatever fails becomes a RegistryError (`transport: ...` for network errors,
+    `local: ...` for `local_errors`), so the routes answer every failure in Ollama's shape."""
+    try:
+        async with contextlib.aclosing(events):
+            async for event in events:
+                yield event
+    except RegistryError:
+        raise
+    except httpx.HTTPError as e:
+        raise RegistryError(f"{transport}: {describe(e)}", 500) from None
+    except APIError as e:
+        raise RegistryError(e.message, e.status) from None
+    except local_errors as e:
+        raise RegistryError(f"{local}: {e}", 500) from None
 
 
 async def error_from(resp: httpx.Response, context: str = "") -> RegistryError:

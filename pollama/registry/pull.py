@@ -11,10 +11,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from pollama.api.errors import APIError
-from pollama.registry.client import RegistryClient, describe, error_from, pull_scope
+from pollama.registry.client import RegistryClient, as_registry_errors, error_from, pull_scope
 from pollama.registry.download import BlobDownload
 from pollama.registry.errors import MANIFEST_NOT_FOUND, RegistryError
 from pollama.registry.tasks import TICK, finished_within, settle
@@ -155,15 +153,7 @@ async def _pull(store: Store, name: Name, insecure: bool) -> AsyncIterator[dict]
 
 async def pull(store: Store, name: Name, *, insecure: bool = False) -> AsyncIterator[dict]:
     """Pull `name` into `store`, yielding Ollama's progress objects; errors raise RegistryError."""
-    try:
-        async with contextlib.aclosing(_pull(store, name, insecure)) as events:
-            async for event in events:
-                yield event
-    except RegistryError:
-        raise
-    except httpx.HTTPError as e:
-        raise RegistryError(f"pull model manifest: {describe(e)}", 500) from None
-    except APIError as e:
-        raise RegistryError(e.message, e.status) from None
-    except OSError as e:
-        raise RegistryError(f"pull: {e}", 500) from None
+    async with contextlib.aclosing(as_registry_errors(_pull(store, name, insecure), "pull model manifest", "pull",
+                                                      (OSError,))) as events:
+        async for event in events:
+            yield event

@@ -12,7 +12,14 @@ from typing import Any
 import httpx
 
 from pollama.api.errors import APIError
-from pollama.registry.client import RegistryClient, describe, error_from, pull_scope, push_scope
+from pollama.registry.client import (
+    RegistryClient,
+    as_registry_errors,
+    describe,
+    error_from,
+    pull_scope,
+    push_scope,
+)
 from pollama.registry.errors import RegistryError
 from pollama.registry.tasks import TICK, finished_within, settle
 from pollama.store.layout import MANIFEST_MEDIA_TYPE, Layer, Manifest, Store
@@ -205,15 +212,7 @@ async def _push(store: Store, name: Name, insecure: bool) -> AsyncIterator[dict]
 
 async def push(store: Store, name: Name, *, insecure: bool = False) -> AsyncIterator[dict]:
     """Push `name` from `store`, yielding Ollama's progress objects; errors raise RegistryError."""
-    try:
-        async with contextlib.aclosing(_push(store, name, insecure)) as events:
-            async for event in events:
-                yield event
-    except RegistryError:
-        raise
-    except httpx.HTTPError as e:
-        raise RegistryError(f"push: {describe(e)}", 500) from None
-    except APIError as e:
-        raise RegistryError(e.message, e.status) from None
-    except (OSError, ValueError, KeyError) as e:
-        raise RegistryError(f"push: {e}", 500) from None
+    async with contextlib.aclosing(as_registry_errors(_push(store, name, insecure), "push", "push",
+                                                      (OSError, ValueError, KeyError))) as events:
+        async for event in events:
+            yield event

@@ -360,19 +360,7 @@ class _Lexer:
         return self.lex_inside_action
 
     def lex_char(self):  # type: ignore[no-untyped-def]
-        while True:
-            ch = self.next()
-            if ch == "\\":
-                nxt = self.next()
-                if nxt is not None and nxt != "\n":
-                    continue
-                return self.errorf("unterminated character constant")
-            if ch is None or ch == "\n":
-                return self.errorf("unterminated character constant")
-            if ch == "'":
-                break
-        self.emit(T.CHAR_CONSTANT)
-        return self.lex_inside_action
+        return self._lex_escaped("'", T.CHAR_CONSTANT, "unterminated character constant")
 
     def lex_number(self):  # type: ignore[no-untyped-def]
         if not self.scan_number():
@@ -412,18 +400,22 @@ class _Lexer:
         return True
 
     def lex_quote(self):  # type: ignore[no-untyped-def]
+        return self._lex_escaped('"', T.STRING, "unterminated quoted string")
+
+    def _lex_escaped(self, close: str, typ: T, unterminated: str):  # type: ignore[no-untyped-def]
+        """Scan to `close` on this line, skipping backslash escapes; emit it as `typ`."""
         while True:
             ch = self.next()
             if ch == "\\":
                 nxt = self.next()
                 if nxt is not None and nxt != "\n":
                     continue
-                return self.errorf("unterminated quoted string")
+                return self.errorf(unterminated)
             if ch is None or ch == "\n":
-                return self.errorf("unterminated quoted string")
-            if ch == '"':
+                return self.errorf(unterminated)
+            if ch == close:
                 break
-        self.emit(T.STRING)
+        self.emit(typ)
         return self.lex_inside_action
 
     def lex_raw_quote(self):  # type: ignore[no-untyped-def]

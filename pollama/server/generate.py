@@ -60,6 +60,15 @@ def _require(model: Model, raw_name: str, capability: str, verb: str) -> None:
         raise BadRequest(f'"{raw_name}" does not support {verb}')
 
 
+def _check_images(model: Model, raw_name: str, has_images: bool) -> None:
+    if not has_images:
+        return
+    if "vision" not in model.capabilities:
+        raise BadRequest(f'"{raw_name}" does not support images')
+    # a projector is stored and shown, but the runner cannot encode images yet: never drop them silently
+    raise APIError("image input is not supported by this server yet", 501)
+
+
 def _check_logprobs(top: int) -> None:
     if not 0 <= top <= 20:
         raise BadRequest("top_logprobs must be between 0 and 20")
@@ -166,8 +175,7 @@ async def generate_stream(store: Store, sched: Scheduler, req: GenerateRequest,
     _require(model, raw_name, "completion", "generate")
     if req.raw and (req.template or req.system or req.context):
         raise BadRequest("raw mode does not support template, system, or context")
-    if req.images and "vision" not in model.capabilities:
-        raise BadRequest(f'"{raw_name}" does not support images')
+    _check_images(model, raw_name, bool(req.images))
     if req.suffix and "insert" not in model.capabilities:
         raise BadRequest(f'"{raw_name}" does not support insert')
     _check_logprobs(req.top_logprobs)
@@ -335,8 +343,7 @@ async def chat_stream(store: Store, sched: Scheduler, req: ChatRequest, t0: floa
     model = await resolve_model(store, raw_name)
     _require(model, raw_name, "completion", "chat")
     _check_logprobs(req.top_logprobs)
-    if any(m.images for m in req.messages) and "vision" not in model.capabilities:
-        raise BadRequest(f'"{raw_name}" does not support images')
+    _check_images(model, raw_name, any(m.images for m in req.messages))
     if req.tools and "tools" not in model.capabilities:
         raise BadRequest(f'"{raw_name}" does not support tools')
     thinking = _thinking_enabled(model, raw_name, req.think)

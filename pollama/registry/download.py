@@ -7,23 +7,23 @@ only what is missing (a killed process loses at most the last second of bytes).
 The sha256 is computed in a thread that follows the growing run of bytes from offset 0, so
 verification overlaps the download; the blob is renamed into the store only after its digest matched,
 and bad bytes are discarded. Like Ollama, the finished blob is not fsynced before the rename (that
-would cost seconds for a large model); writeback is started while bytes arrive instead.
+would cost seconds for a large model), and nothing forces its writeback early: on ext4, truncating a
+file to zero or sync_file_range() makes the blocks get allocated, and then the fsync of the manifest
+written right after has to wait for the whole blob to reach the disk (measured: 0.25 s for 200 MB, a
+third of the pull). So a restarted download unlinks its old partial file instead of truncating it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import hashlib
 import json
 import os
 import re
-import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -54,41 +54,15 @@ def part_size(size: int) -> int:
     return min(max(size // 16, MIN_PART), MAX_PART)
 
 
-def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.sync_file_range
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-_sync_file_range = _load_sync_file_range() if sys.platform.startswith("linux") else None
-_SYNC_FILE_RANGE_WRITE = 2
-
-
-def _start_writeback(fd: int, offset: int, length: int) -> None:
-    """Ask the kernel to start writing a range to disk, without waiting for it (Linux only)."""
-    if _sync_file_range is not None:
-        _sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
-
-
 class _Retry(Exception):
     """A transient failure of one ranged request (dropped connection, short body, 5xx)."""
 
 
 class _Hasher:
-    """sha256 of a file being filled, computed in a thread as its leading run of bytes grows.
-
-    The thread also starts writeback of the hashed bytes every few MiB, so the blob reaches the disk
-    while it downloads instead of all at once later.
-    """
+    """sha256 of a file being filled, computed in a thread as its leading run of bytes grows."""
 
     _READ = 4 << 20
     _BATCH = 1 << 20
-    _SYNC_EVERY = 32 << 20
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -128,7 +102,6 @@ class _Hasher:
             with open(self._path, "rb", buffering=0) as f:
                 buf = bytearray(self._READ)
                 view = memoryview(buf)
-                synced = 0
                 while True:
                     with self._cond:
                         while not self._aborted and self._hashed >= self._ready and (
@@ -143,9 +116,6 @@ class _Hasher:
                         raise OSError("partial file is shorter than expected")
                     self._sha.update(view[:got])
                     self._hashed += got
-                    if self._hashed - synced >= self._SYNC_EVERY:  # write back as we go: the final
-                        _start_writeback(f.fileno(), synced, self._hashed - synced)  # fsync has little
-                        synced = self._hashed  # left to do
         except BaseException as e:  # reported by result()
             self._error = e
 
@@ -196,12 +166,10 @@ class BlobDownload:
     async def run(self) -> None:
         self.store.blobs.mkdir(parents=True, exist_ok=True)
         self.have = self._load()
+        if self.have.total() == 0:  # start afresh: a new file, not a truncated one (see the docstring)
+            self.discard()
         fd = os.open(self.partial, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            if self.have.total() == 0:
-                os.ftruncate(fd, 0)
-                with contextlib.suppress(FileNotFoundError):
-                    self.state.unlink()  # whatever it said no longer describes the file
             os.ftruncate(fd, self.size)
             self.completed = self.have.total()
             self._last_save = time.monotonic()
@@ -218,7 +186,6 @@ class BlobDownload:
             if actual != self.digest:
                 self.discard()
                 raise RegistryError(f"{DIGEST_MISMATCH}: want {self.digest}, got {actual}", 500)
-            _start_writeback(fd, 0, self.size)
         finally:
             os.close(fd)
         os.replace(self.partial, self.blob)

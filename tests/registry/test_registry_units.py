@@ -1,11 +1,16 @@
-"""Pure parts of the registry client: byte-range sets, auth challenges, credentials, mount sources."""
+"""Registry client parts without a registry: byte ranges, auth challenges, credentials, mounts, resumes."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import hashlib
+import importlib
 import json
+import os
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,10 +18,12 @@ from registry_harness import make_model
 
 from pollama.registry import RegistryError
 from pollama.registry.auth import Credentials, credentials_for, parse_challenges
-from pollama.registry.download import MAX_PART, MIN_PART, part_size
+from pollama.registry.client import RegistryClient
+from pollama.registry.download import MAX_PART, MIN_PART, BlobDownload, part_size, partial_paths
 from pollama.registry.push import mount_sources
 from pollama.registry.ranges import RangeSet, split
 from pollama.store import Store, parse_name
+from pollama.store.layout import MEDIA, Layer
 
 spans = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 60)).map(lambda t: (t[0], t[0] + t[1])),
                  max_size=25)
@@ -164,16 +171,6 @@ def test_default_registry_namespace_and_manifest_request() -> None:
 
 def test_chunked_upload_resumes_where_the_registry_says_after_a_dropped_patch(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncio
-    import hashlib
-    import importlib
-    import os
-
-    import httpx
-
-    from pollama.registry.client import RegistryClient
-    from pollama.store.layout import MEDIA, Layer
-
     push_module = importlib.import_module("pollama.registry.push")
     monkeypatch.setattr(push_module, "CHUNK", 100)
     monkeypatch.setattr(push_module, "RETRY_BACKOFF", 0.0)
@@ -212,3 +209,28 @@ def test_chunked_upload_resumes_where_the_registry_says_after_a_dropped_patch(
     asyncio.run(upload())
     assert ranges == ["0-99", "0-99", "100-199", "140-239", "240-249"]
     assert bytes(stored) == data
+
+
+def test_a_stale_partial_file_is_replaced_not_truncated(tmp_path: Path) -> None:
+    # ext4 writes back a file truncated to zero as soon as it is closed, and the manifest's fsync then
+    # waits for the whole blob (a third of a 200 MB pull). A fresh start must make a new file instead:
+    # a descriptor held on the old one still sees the old bytes.
+    data = os.urandom(3000)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    store = Store(tmp_path)
+    partial, state = partial_paths(store, digest)
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"stale" * 1000)  # left by another pull, with no sidecar: nothing to resume
+    assert not state.exists()
+
+    async def download() -> None:
+        async with RegistryClient("reg.example.com", credentials=None) as client:
+            await client.http.aclose()
+            client.http = httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(200, stream=httpx.ByteStream(data))))
+            await BlobDownload(client, store, "team/m", digest, len(data)).run()
+
+    with open(partial, "rb") as old:
+        asyncio.run(download())
+        assert old.read() == b"stale" * 1000
+    assert store.blob_path(digest).read_bytes() == data
+    assert not partial.exists() and not state.exists()

@@ -5,7 +5,9 @@
 raw:   llama.cpp's low-level API in this process (same model file, thread count and sampler chain);
        for k streams, one batch holding one token of each of k sequences per llama_decode.
 http:  `pollama serve` on a loopback port, /api/generate with `raw: true` streamed over HTTP, timed at
-       the client (a plain socket) from the arrival of each chunk (one chunk per token).
+       the client (a plain socket) from the arrival of each chunk. The server sends a stream's text at
+       most every POLLAMA_STREAM_INTERVAL (40 ms), so a chunk may hold several tokens: the final
+       object's eval_count is shared out over the chunks in proportion to their text.
 
 prefill = prompt tokens / (first token - request sent); decode = tokens / (last token - first token).
 For k streams the aggregate decode rate counts the tokens of all streams between the moment every
@@ -58,13 +60,16 @@ def chat(text: str) -> str:
     return f"<|im_start|>user\n[{random.randint(0, 10**9)}] {text}<|im_end|>\n<|im_start|>assistant\n"
 
 
-def steady_rate(arrivals: list[list[float]]) -> float:
+Arrivals = list[tuple[float, float]]  # (when, how many tokens) for each chunk of a stream
+
+
+def steady_rate(streams: list[Arrivals]) -> float:
     """Aggregate tokens/s of concurrent streams while all of them are generating."""
-    start = max(a[0] for a in arrivals)
-    end = min(a[-1] for a in arrivals)
+    start = max(a[0][0] for a in streams)
+    end = min(a[-1][0] for a in streams)
     if end <= start:
         return 0.0
-    return sum(sum(1 for t in a if start < t <= end) for a in arrivals) / (end - start)
+    return sum(n for a in streams for t, n in a if start < t <= end) / (end - start)
 
 
 class Raw:
@@ -87,12 +92,12 @@ class Raw:
         b.n_tokens = len(tokens)
         assert lc.llama_decode(self.ctx, b) == 0
 
-    def run(self, k: int, n_gen: int) -> tuple[float, list[list[float]]]:
+    def run(self, k: int, n_gen: int) -> tuple[float, list[Arrivals]]:
         """(prompt tokens/s of stream 0, per-stream token times); end-of-generation is not special here."""
         m, b, ctx = self.model, self.batch, self.ctx
         lc.llama_memory_clear(self.mem, True)
         streams: list[list[Any]] = []
-        arrivals: list[list[float]] = [[] for _ in range(k)]
+        arrivals: list[Arrivals] = [[] for _ in range(k)]
         prefill = 0.0
         for seq in range(k):
             tokens = m.tokenize(chat(STORY * (4 if k == 1 else 1)))
@@ -102,9 +107,9 @@ class Raw:
             self._prefill(seq, tokens)
             tok = lc.llama_sampler_sample(sampler.ptr, ctx, len(tokens) - 1)
             m.piece(tok)
-            arrivals[seq].append(time.perf_counter())
+            arrivals[seq].append((time.perf_counter(), 1))
             if seq == 0:
-                prefill = len(tokens) / (arrivals[0][0] - t0)
+                prefill = len(tokens) / (arrivals[0][0][0] - t0)
             streams.append([sampler, tok, len(tokens)])
         for _ in range(n_gen - 1):
             for row, (_, tok, pos) in enumerate(streams):
@@ -115,7 +120,7 @@ class Raw:
                 st[1] = lc.llama_sampler_sample(st[0].ptr, ctx, row)
                 st[2] += 1
                 m.piece(st[1])
-                arrivals[row].append(time.perf_counter())
+                arrivals[row].append((time.perf_counter(), 1))
         for st in streams:
             st[0].close()
         return prefill, arrivals
@@ -137,12 +142,12 @@ class Http:
 
     def _stream(self, prompt: str, n_gen: int, out: dict[str, Any]) -> None:
         """One streamed request over a plain socket (a lean client: its CPU is taken from the cores
-        that generate), noting when each NDJSON line arrives."""
+        that generate), noting when each NDJSON line arrives and how much text it carries."""
         body = json.dumps({"model": "bench", "prompt": prompt, "raw": True,
                            "options": {**self.options, "num_predict": n_gen}}).encode()
         head = (f"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
-        arrivals: list[float] = []
+        chunks: list[tuple[float, int]] = []
         with socket.create_connection(("127.0.0.1", self.server.port)) as sock, sock.makefile("rb") as f:
             t0 = time.perf_counter()
             sock.sendall(head + body)
@@ -150,13 +155,19 @@ class Http:
             for line in f:  # chunked encoding: size lines, and the JSON lines themselves
                 if not line.startswith(b"{"):
                     continue
-                if b'"done":true' in line:
-                    out["final"] = json.loads(line)
+                now = time.perf_counter()
+                msg = json.loads(line)
+                if msg.get("done"):
+                    out["final"] = msg
+                    if msg["response"]:
+                        chunks.append((now, len(msg["response"])))
                     break
-                arrivals.append(time.perf_counter())
-        out["t_send"], out["arrivals"] = t0, arrivals
+                chunks.append((now, len(msg["response"])))
+        text = sum(n for _, n in chunks) or 1
+        tokens = out["final"]["eval_count"]
+        out["t_send"], out["arrivals"] = t0, [(t, tokens * n / text) for t, n in chunks]
 
-    def run(self, k: int, n_gen: int) -> tuple[float, list[list[float]]]:
+    def run(self, k: int, n_gen: int) -> tuple[float, list[Arrivals]]:
         outs: list[dict[str, Any]] = [{} for _ in range(k)]
         prompts = [chat(STORY * (4 if k == 1 else 1)) for _ in range(k)]
         workers = [threading.Thread(target=self._stream, args=(p, n_gen, o)) for p, o in zip(prompts, outs, strict=True)]
@@ -165,7 +176,7 @@ class Http:
         for w in workers:
             w.join()
         n_prompt = outs[0]["final"]["prompt_eval_count"]
-        prefill = n_prompt / (outs[0]["arrivals"][0] - outs[0]["t_send"])
+        prefill = n_prompt / (outs[0]["arrivals"][0][0] - outs[0]["t_send"])
         return prefill, [o["arrivals"] for o in outs]
 
     def close(self) -> None:

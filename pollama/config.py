@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -75,6 +76,16 @@ def _duration_env(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
+def _seconds_env(name: str, default: float) -> float:
+    """A Go duration or plain seconds (negative: forever, returned as inf); the default when unset or invalid."""
+    from pollama.api.duration import parse_duration
+
+    try:
+        return parse_duration(os.environ.get(name, "").strip() or default)
+    except ValueError:
+        return default
+
+
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -102,7 +113,8 @@ class Settings:
     no_history: bool
     debug: bool
     api_keys: tuple[str, ...]
-    load_timeout: str
+    load_timeout: float | None  # seconds; None: wait for as long as a load takes
+    stream_interval: float  # seconds between a stream's reply lines, at most (POLLAMA_STREAM_INTERVAL)
 
     @property
     def home(self) -> Path:
@@ -114,6 +126,8 @@ def settings() -> Settings:
     models = os.environ.get("OLLAMA_MODELS", "").strip() or os.path.expanduser("~/.ollama/models")
     origins = tuple(o.strip() for o in os.environ.get("OLLAMA_ORIGINS", "").split(",") if o.strip())
     keys = tuple(k.strip() for k in os.environ.get("POLLAMA_API_KEYS", "").split(",") if k.strip())
+    load_timeout = _seconds_env("OLLAMA_LOAD_TIMEOUT", 300.0)
+    stream_interval = _seconds_env("POLLAMA_STREAM_INTERVAL", 0.04)
     return Settings(
         host=parse_host(os.environ.get("OLLAMA_HOST")),
         models=Path(models).expanduser(),
@@ -126,5 +140,6 @@ def settings() -> Settings:
         no_history=_bool_env("OLLAMA_NOHISTORY"),
         debug=_bool_env("OLLAMA_DEBUG"),
         api_keys=keys,
-        load_timeout=_duration_env("OLLAMA_LOAD_TIMEOUT", "5m"),
+        load_timeout=load_timeout if 0 < load_timeout < math.inf else None,  # as Ollama: 0 or less is no limit
+        stream_interval=stream_interval if stream_interval < math.inf else 0.04,
     )

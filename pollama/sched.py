@@ -225,6 +225,7 @@ class Scheduler:
             runner = await RunnerProcess.start(
                 model.model_path, ctx=key.num_ctx, parallel=parallel, batch=key.num_batch,
                 threads=key.num_thread, embedding=key.embedding, loras=list(model.adapters),
+                flush_interval=self.cfg.stream_interval, timeout=self.cfg.load_timeout,
             )
         except RunnerError as e:
             raise APIError(f"llama runner process has terminated: {e}", 500) from None

@@ -43,6 +43,22 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     assert settings().models == tmp_path / "m" and settings().max_queue == 3
 
 
+@pytest.mark.parametrize("raw,interval,timeout", [
+    (None, 0.04, 300.0), ("100ms", 0.1, 0.1), ("2", 2.0, 2.0), ("soon", 0.04, 300.0),  # invalid: the default
+    ("0", 0.0, None), ("-1s", 0.04, None),  # a load timeout of 0 or less means no limit, as in Ollama
+])
+def test_stream_interval_and_load_timeout(monkeypatch: pytest.MonkeyPatch, raw: str | None, interval: float,
+                                          timeout: float | None) -> None:
+    for var in ("POLLAMA_STREAM_INTERVAL", "OLLAMA_LOAD_TIMEOUT"):
+        if raw is None:
+            monkeypatch.delenv(var, raising=False)
+        else:
+            monkeypatch.setenv(var, raw)
+    s = settings()
+    assert s.stream_interval == pytest.approx(interval)
+    assert s.load_timeout == pytest.approx(timeout) if timeout else s.load_timeout is None
+
+
 @pytest.mark.parametrize("raw,seconds", [
     ("5m", 300), ("1h30m", 5400), ("10s", 10), ("1.5h", 5400), (30, 30), ("30", 30), (0, 0), ("0", 0),
     ("500ms", 0.5),

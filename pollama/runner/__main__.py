@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 import sys
-import threading
 
 __all__ = ["main", "parse_args"]
 
@@ -21,6 +20,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=512, help="tokens per decode step")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     p.add_argument("--embedding", action="store_true", help="serve embeddings")
+    p.add_argument("--flush-interval", type=float, default=0.0,
+                   help="seconds between a request's reply lines, at most (0: a line per token)")
     p.add_argument("--lora", action="append", default=[], help="LoRA adapter GGUF (repeatable)")
     p.add_argument("--seed", type=int, default=-1, help="unused; per-request seeds come in options")
     p.add_argument("--host", default="127.0.0.1")
@@ -53,9 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             n_ctx = model.n_ctx_train
         n_batch = max(args.batch, parallel, n_ctx if args.embedding else 1)
         ctx = make_context(model, ContextConfig(n_ctx, parallel, n_batch, threads, args.embedding))
-        engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, embedding=args.embedding)
-        if not args.embedding:
-            engine.warmup()
+        engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, embedding=args.embedding,
+                        flush_interval=args.flush_interval)
     except LoadError as e:
         _emit({"status": "error", "error": str(e)})
         return 1
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     info = {"n_ctx_train": model.n_ctx_train, "n_embd": model.n_embd, "vocab_size": model.n_vocab,
             "parallel": parallel, "n_ctx": n_ctx, "embedding": bool(args.embedding)}
     server = RunnerServer(model, engine, n_ctx=n_ctx, parallel=parallel, embedding=args.embedding, info=info)
-    threading.Thread(target=engine.run, name="engine", daemon=True).start()
+    engine.start()
     _emit({"status": "ready", "port": listener.getsockname()[1], **info})
     try:
         server.serve_forever(listener)

@@ -49,10 +49,12 @@ class RunnerProcess:
     async def start(cls, model_path: str | os.PathLike[str], *, ctx: int = 2048, parallel: int = 1,
                     batch: int = 512, threads: int = 0, embedding: bool = False,
                     loras: Sequence[str | os.PathLike[str]] = (), seed: int | None = None,
-                    timeout: float = 600.0) -> RunnerProcess:
+                    flush_interval: float = 0.0, timeout: float | None = 600.0) -> RunnerProcess:
         """Spawn a runner and wait until it has loaded the model; RunnerError if it cannot."""
         args = [sys.executable, "-m", "pollama.runner", "--model", str(model_path), "--ctx", str(ctx),
                 "--parallel", str(parallel), "--batch", str(batch), "--threads", str(threads)]
+        if flush_interval > 0:
+            args += ["--flush-interval", str(flush_interval)]
         if embedding:
             args.append("--embedding")
         for lora in loras:

@@ -4,6 +4,11 @@ Each step puts one token for every generating slot plus prompt chunks of newly s
 n_batch tokens in all) into one batch, decodes it, and samples only the rows that need a next token.
 A request takes the free slot whose cached tokens share the longest prefix with its prompt, so only the
 rest of the prompt is evaluated. A full slot shifts its context (keep num_keep, drop half of the rest).
+
+Output is sent at most every `flush_interval` seconds per request (the first text at once; everything
+waiting before a step that evaluates prompt tokens, since such a step can be slow). Each reply line
+wakes the server and the client, and on a busy CPU their work preempts llama.cpp's threads, which wait
+for each other at every operation.
 """
 
 from __future__ import annotations
@@ -79,6 +84,8 @@ class _Slot:
     t_first: int = 0
     trig_buf: str = ""
     lp_pending: list[dict[str, Any]] = field(default_factory=list)
+    out: str = ""  # text not sent yet
+    t_sent: int = 0  # when text was last sent (perf_counter_ns)
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -96,7 +103,7 @@ class Engine:
     """The engine loop; `submit` is thread-safe, `run` is the loop (one dedicated thread)."""
 
     def __init__(self, model: Model, ctx: Any, *, n_ctx: int, parallel: int, n_batch: int,
-                 embedding: bool = False) -> None:
+                 embedding: bool = False, flush_interval: float = 0.0) -> None:
         self.model = model
         self.ctx = ctx
         self.n_ctx = n_ctx
@@ -111,6 +118,8 @@ class Engine:
         for i in range(n_batch):
             self._batch.n_seq_id[i] = 1
         self._order: list[_Slot] = []  # busy slots in admission order
+        self._flush_ns = int(flush_interval * 1e9)
+        self._now = 0  # perf_counter_ns after the last decode
         self._stopped = False
 
     # ---- public -----------------------------------------------------------------------------------
@@ -123,6 +132,28 @@ class Engine:
         with self._cv:
             self._stopped = True
             self._cv.notify()
+
+    def start(self) -> threading.Thread:
+        """Run the engine on its own thread; returns it once it has warmed the model up.
+
+        Every llama_decode must come from that one thread: with OpenMP, each calling thread gets its
+        own pool of workers, and once a process has more of them than CPUs they stop spinning between
+        steps. A warm-up on the main thread made every later decode 13% slower.
+        """
+        warm = threading.Event()
+
+        def main() -> None:
+            try:
+                if not self.embedding:
+                    self.warmup()
+            finally:
+                warm.set()
+            self.run()
+
+        thread = threading.Thread(target=main, name="engine", daemon=True)
+        thread.start()
+        warm.wait()
+        return thread
 
     def warmup(self) -> None:
         """One throw-away decode so the first request does not pay for lazy initialisation."""
@@ -203,6 +234,8 @@ class Engine:
         s.t_first = 0
         s.trig_buf = ""
         s.lp_pending = []
+        s.out = ""
+        s.t_sent = 0
         self._order.append(s)
 
     def _release(self, s: _Slot) -> None:
@@ -262,6 +295,7 @@ class Engine:
             s.next_token = -1
             plan.append((s, [tok], True))
         budget = self.n_batch - len(plan)
+        prefill = False
         for s in self._order:  # prompts in order of arrival
             if budget <= 0:
                 break
@@ -272,9 +306,14 @@ class Engine:
             s.n_prompt_eval += len(chunk)
             budget -= len(chunk)
             plan.append((s, chunk, not s.pending))
+            prefill = True
         # rows in sequence order: llama.cpp decodes a batch whose sequences are out of order (one KV
         # stream per sequence) markedly slower
         plan.sort(key=lambda item: item[0].seq)
+        if prefill:
+            for s in self._order:  # a step with prompt tokens can take seconds: send what is waiting
+                if s.out:
+                    self._send(s, s.out)
         b = self._batch
         b_tok, b_pos, b_seq, b_log = b.token, b.pos, b.seq_id, b.logits
         n = 0
@@ -303,7 +342,7 @@ class Engine:
             for s in involved:
                 self._fail(s, f"llama_decode failed with status {rc}")
             return
-        now = time.perf_counter_ns()
+        now = self._now = time.perf_counter_ns()
         ctx = self.ctx
         sample = lc.llama_sampler_sample
         for s, i in rows:
@@ -330,17 +369,26 @@ class Engine:
         if req.trigger is not None:
             self._check_trigger(s, req, piece)
         if text:
-            if s.lp_pending:
-                req.sink.send((_dumps({"content": text, "logprobs": s.lp_pending}) + "\n").encode())
-                s.lp_pending = []
-            else:
-                req.sink.send(b'{"content": ' + _dumps(text).encode() + b"}\n")
+            s.out += text
         if stopped:
             self._finish(s, "stop", flush=False)
         elif len(s.generated) >= req.limit:
             self._finish(s, "length")
         else:
             s.next_token = tok
+            if s.out and self._now - s.t_sent >= self._flush_ns:
+                self._send(s, s.out)
+
+    def _send(self, s: _Slot, text: str) -> None:
+        """Send `text` (with the logprobs of the tokens it came from); it leaves the slot's buffer."""
+        assert s.req is not None
+        if s.lp_pending:
+            s.req.sink.send((_dumps({"content": text, "logprobs": s.lp_pending}) + "\n").encode())
+            s.lp_pending = []
+        else:
+            s.req.sink.send(b'{"content": ' + _dumps(text).encode() + b"}\n")
+        s.out = ""
+        s.t_sent = self._now
 
     def _check_trigger(self, s: _Slot, req: Completion, piece: bytes) -> None:
         trigger = req.trigger
@@ -357,12 +405,9 @@ class Engine:
     def _finish(self, s: _Slot, reason: str, *, flush: bool = True) -> None:
         req = s.req
         assert req is not None and s.stream is not None
-        rest = s.stream.flush() if flush else ""
-        if rest or s.lp_pending:
-            body: dict[str, Any] = {"content": rest}
-            if s.lp_pending and flush:
-                body["logprobs"] = s.lp_pending
-            req.sink.send((_dumps(body) + "\n").encode())
+        rest = s.out + (s.stream.flush() if flush else "")
+        if rest or (flush and s.lp_pending):
+            self._send(s, rest)
         now = time.perf_counter_ns()
         first = s.t_first or now
         done = {

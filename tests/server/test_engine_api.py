@@ -182,6 +182,23 @@ def test_option_errors(http: httpx.Client) -> None:
     assert r.status_code == 400
 
 
+@pytest.mark.parametrize("interval", ["0", "1h"])
+def test_stream_interval_sets_how_often_text_is_sent(server_factory, tiny: Path,  # type: ignore[no-untyped-def]
+                                                      interval: str) -> None:
+    s = server_factory({"POLLAMA_STREAM_INTERVAL": interval})
+    with s.client() as c:
+        upload_and_create(c, tiny, "tiny")
+        r = c.post("/api/generate", json={"model": "tiny", "prompt": "hello world", "raw": True, "options": GREEDY})
+        chunks = ndjson(r)
+        whole = generate(c, prompt="hello world", raw=True, options=GREEDY)
+    text = [ch["response"] for ch in chunks if not ch["done"]]
+    assert "".join(text) == whole["response"] and chunks[-1]["eval_count"] == 24
+    if interval == "0":  # as Ollama: a line per token (a token ending mid-character waits for the next)
+        assert len(text) >= 18
+    else:  # the first text at once, the rest when the generation ends
+        assert len(text) == 2
+
+
 def test_server_busy_with_max_queue(server_factory, tiny: Path) -> None:  # type: ignore[no-untyped-def]
     s = server_factory({"OLLAMA_MAX_QUEUE": "1", "OLLAMA_NUM_PARALLEL": "1"})
     with s.client() as c:

@@ -168,13 +168,19 @@ class Http:
         out["t_send"], out["arrivals"] = t0, [(t, tokens * n / text) for t, n in chunks]
 
     def run(self, k: int, n_gen: int) -> tuple[float, list[Arrivals]]:
-        outs: list[dict[str, Any]] = [{} for _ in range(k)]
-        prompts = [chat(STORY * (4 if k == 1 else 1)) for _ in range(k)]
-        workers = [threading.Thread(target=self._stream, args=(p, n_gen, o)) for p, o in zip(prompts, outs, strict=True)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
+        """Like Raw.run; a run in which a stream samples end-of-generation early is done again (new
+        prompts), since raw runs never stop early and a short stream would cut the steady window."""
+        for _ in range(5):
+            outs: list[dict[str, Any]] = [{} for _ in range(k)]
+            prompts = [chat(STORY * (4 if k == 1 else 1)) for _ in range(k)]
+            workers = [threading.Thread(target=self._stream, args=(p, n_gen, o))
+                       for p, o in zip(prompts, outs, strict=True)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+            if all(o["final"]["eval_count"] == n_gen for o in outs):
+                break
         n_prompt = outs[0]["final"]["prompt_eval_count"]
         prefill = n_prompt / (outs[0]["arrivals"][0][0] - outs[0]["t_send"])
         return prefill, [o["arrivals"] for o in outs]

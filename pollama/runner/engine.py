@@ -416,6 +416,8 @@ class Engine:
             "eval_count": len(s.generated), "eval_duration": now - first,
             "context": req.tokens + s.generated,
         }
+        if s.stream.matched is not None:
+            done["stop_sequence"] = s.stream.matched  # for the Anthropic API; not in Ollama's replies
         req.sink.send((_dumps(done) + "\n").encode())
         self._release(s)
 

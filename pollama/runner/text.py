@@ -24,17 +24,19 @@ def split_utf8(buf: bytes) -> tuple[str, bytes]:
 class TextStream:
     """Accumulates token pieces and releases text that can no longer turn into a stop string.
 
-    `push` returns (text to emit, stopped). When a stop string appears, the text before it is returned
-    and `stopped` is True; text that could still be the start of a stop string is held back.
+    `push` returns (text to emit, stopped). When a stop string appears, the text before it is returned,
+    `stopped` is True and `matched` names it; text that could still be the start of a stop string is
+    held back.
     """
 
-    __slots__ = ("stops", "_tail", "_held", "_max_stop")
+    __slots__ = ("stops", "matched", "_tail", "_held", "_max_stop")
 
     def __init__(self, stops: list[str] | None = None) -> None:
         self.stops = [s for s in (stops or []) if s]
         self._max_stop = max((len(s) for s in self.stops), default=0)
         self._tail = b""
         self._held = ""
+        self.matched: str | None = None
 
     def push(self, piece: bytes) -> tuple[str, bool]:
         text, self._tail = split_utf8(self._tail + piece) if self._tail or piece[-1:] >= b"\x80" \
@@ -46,7 +48,7 @@ class TextStream:
         for s in self.stops:
             i = held.find(s)
             if i >= 0 and (cut < 0 or i < cut):
-                cut = i
+                cut, self.matched = i, s
         if cut >= 0:
             self._held = ""
             return held[:cut], True

@@ -7,6 +7,7 @@ routes reuse them and only translate shapes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -97,7 +98,17 @@ def _done_object(model_name: str, final: dict[str, Any], t0: float, load_seconds
         "prompt_eval_duration": final.get("prompt_eval_duration", 0),
         "eval_count": final.get("eval_count", 0),
         "eval_duration": final.get("eval_duration", 0),
+        **({"stop_sequence": final["stop_sequence"]} if "stop_sequence" in final else {}),
     }
+
+
+async def _ollama_fields(items: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    """Drop what only the other APIs use (the stop string that ended the generation)."""
+    async with contextlib.aclosing(items):
+        async for item in items:
+            if "stop_sequence" in item:
+                item = {k: v for k, v in item.items() if k != "stop_sequence"}
+            yield item
 
 
 class _Output:
@@ -273,7 +284,7 @@ async def generate(request: Request) -> Response:
     t0 = time.perf_counter()
     req = parse_request(await request.body(), GenerateRequest)
     store, sched = _state(request)
-    return await ndjson_or_single(generate_stream(store, sched, req, t0), req.stream is not False,
+    return await ndjson_or_single(_ollama_fields(generate_stream(store, sched, req, t0)), req.stream is not False,
                                   collapse=_collapse_generate)
 
 
@@ -425,7 +436,7 @@ async def chat(request: Request) -> Response:
     t0 = time.perf_counter()
     req = parse_request(await request.body(), ChatRequest)
     store, sched = _state(request)
-    return await ndjson_or_single(chat_stream(store, sched, req, t0), req.stream is not False,
+    return await ndjson_or_single(_ollama_fields(chat_stream(store, sched, req, t0)), req.stream is not False,
                                   collapse=collapse_chat)
 
 

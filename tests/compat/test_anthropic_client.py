@@ -52,9 +52,13 @@ def test_stop_sequences(client: anthropic.Anthropic) -> None:
     args = dict(model="tiny", max_tokens=6, extra_body=GREEDY, messages=[{"role": "user", "content": "Go on"}])
     text = client.messages.create(**args).content[0].text
     stop = text.strip()[-1]
-    cut = client.messages.create(stop_sequences=[stop], **args)
+    cut = client.messages.create(stop_sequences=["never appears", stop], **args)
     assert stop not in "".join(b.text for b in cut.content if b.type == "text")
-    assert cut.stop_reason in ("stop_sequence", "end_turn")
+    assert cut.stop_reason == "stop_sequence" and cut.stop_sequence == stop
+    with client.messages.stream(stop_sequences=[stop], **args) as stream:
+        final = stream.get_final_message()
+    assert final.stop_reason == "stop_sequence" and final.stop_sequence == stop
+    assert client.messages.create(stop_sequences=["never appears"], **args).stop_sequence is None
 
 
 @pytest.mark.parametrize("model", ["tiny", "tiny-tools"])

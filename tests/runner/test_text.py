@@ -71,3 +71,9 @@ def test_stream_equals_cut_text(text: str, cuts: list[int], stop: str) -> None:
     expect = text.split(stop)[0] if stop in text else text
     assert out == expect
     assert stopped == (stop in text)
+
+
+def test_the_stop_string_that_matched_is_named() -> None:
+    ts = TextStream(["STOP", "END"])
+    assert ts.push(b"one EN") == ("one ", False) and ts.matched is None
+    assert ts.push(b"D two") == ("", True) and ts.matched == "END"

@@ -86,6 +86,10 @@ def test_stop_strings_across_tokens_are_not_emitted(http: httpx.Client) -> None:
     cut = generate(http, prompt="the cat", raw=True, options={**GREEDY, "num_predict": 40, "stop": [stop]})
     assert cut["response"] == full[: full.index(stop)]
     assert cut["done_reason"] == "stop"
+    assert "stop_sequence" not in cut  # the runner reports it for the Anthropic API only
+    r = http.post("/api/generate", json={"model": "tiny", "prompt": "the cat", "raw": True,
+                                         "options": {**GREEDY, "num_predict": 40, "stop": [stop]}})
+    assert all("stop_sequence" not in chunk for chunk in ndjson(r))
 
 
 def test_context_continues_and_prefix_is_reused(http: httpx.Client) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 
 from pollama.registry.client import RegistryClient, describe, error_from, pull_scope
-from pollama.registry.errors import DIGEST_MISMATCH, RegistryError
+from pollama.registry.errors import DIGEST_MISMATCH, TRANSIENT_STATUS, RegistryError, Transient
 from pollama.registry.ranges import RangeSet, split
 from pollama.store.layout import Store
 
@@ -52,10 +52,6 @@ def partial_paths(store: Store, digest: str) -> tuple[Path, Path]:
 
 def part_size(size: int) -> int:
     return min(max(size // 16, MIN_PART), MAX_PART)
-
-
-class _Retry(Exception):
-    """A transient failure of one ranged request (dropped connection, short body, 5xx)."""
 
 
 class _Hasher:
@@ -222,8 +218,8 @@ class BlobDownload:
             try:
                 await self._fetch_once(url, fd, cursor, end, hasher)
                 if cursor[0] < end:
-                    raise _Retry(f"connection closed after {cursor[0] - start} of {end - start} bytes")
-            except (httpx.TransportError, _Retry) as e:
+                    raise Transient(f"connection closed after {cursor[0] - start} of {end - start} bytes")
+            except (httpx.TransportError, Transient) as e:
                 attempts = 1 if cursor[0] > before else attempts + 1
                 if attempts >= MAX_ATTEMPTS:
                     detail = describe(e) if isinstance(e, httpx.TransportError) else str(e)
@@ -244,9 +240,9 @@ class BlobDownload:
                 skip = pos  # ranges not supported: the body starts at offset 0
             elif code == 416:
                 raise RegistryError(f"blob {self.digest[7:19]} is shorter than its manifest says", 500)
-            elif code == 429 or code >= 500:
+            elif code in TRANSIENT_STATUS:
                 await resp.aread()
-                raise _Retry(f"registry answered {code}")
+                raise Transient(f"registry answered {code}")
             else:
                 raise await error_from(resp, f"pulling {self.digest[7:19]}")
             async for data in resp.aiter_raw():

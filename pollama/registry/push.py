@@ -20,7 +20,7 @@ from pollama.registry.client import (
     pull_scope,
     push_scope,
 )
-from pollama.registry.errors import RegistryError
+from pollama.registry.errors import TRANSIENT_STATUS, RegistryError, Transient
 from pollama.registry.tasks import TICK, finished_within, settle
 from pollama.store.layout import MANIFEST_MEDIA_TYPE, Layer, Manifest, Store
 from pollama.store.names import Name, parse_name
@@ -106,15 +106,19 @@ class _Upload:
             try:
                 async with self.client.open("PATCH", url, scope=scope, headers=headers,
                                             body=lambda o=offset, n=length: self._body(o, n)) as resp:
+                    if resp.status_code in TRANSIENT_STATUS:
+                        await resp.aread()
+                        raise Transient(f"registry answered {resp.status_code}")
                     if resp.status_code != 202:
                         raise await error_from(resp, f"pushing {self.layer.digest[7:19]}")
                     url = url.join(resp.headers.get("location", str(url)))
                 offset += length
                 attempts = 0
-            except httpx.TransportError as e:
+            except (httpx.TransportError, Transient) as e:
                 attempts += 1
                 if attempts >= MAX_ATTEMPTS:
-                    raise RegistryError(f"pushing {self.layer.digest[7:19]}: {describe(e)}", 500) from None
+                    detail = describe(e) if isinstance(e, httpx.TransportError) else str(e)
+                    raise RegistryError(f"pushing {self.layer.digest[7:19]}: {detail}", 500) from None
                 await asyncio.sleep(RETRY_BACKOFF * 2 ** (attempts - 1))
                 url, offset = await self._resume_offset(url, scope)
             self.completed = offset

@@ -169,7 +169,7 @@ def test_default_registry_namespace_and_manifest_request() -> None:
     assert "Docker-Content-Digest" in str(e.value)
 
 
-def test_chunked_upload_resumes_where_the_registry_says_after_a_dropped_patch(
+def test_chunked_upload_resumes_where_the_registry_says_after_a_dropped_patch_or_a_503(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     push_module = importlib.import_module("pollama.registry.push")
     monkeypatch.setattr(push_module, "CHUNK", 100)
@@ -190,6 +190,8 @@ def test_chunked_upload_resumes_where_the_registry_says_after_a_dropped_patch(
             if len(ranges) == 3:
                 stored.extend(body[:40])
                 raise httpx.ReadError("connection reset after 40 bytes were stored")
+            if len(ranges) == 4:
+                return httpx.Response(503, json={"errors": [{"code": "UNAVAILABLE"}]})
             stored.extend(body)
             return httpx.Response(202, headers={"location": "/v2/team/m/blobs/uploads/u1?_state=x"})
         if request.method == "GET":
@@ -207,7 +209,7 @@ def test_chunked_upload_resumes_where_the_registry_says_after_a_dropped_patch(
             assert job.completed == size
 
     asyncio.run(upload())
-    assert ranges == ["0-99", "0-99", "100-199", "140-239", "240-249"]
+    assert ranges == ["0-99", "0-99", "100-199", "140-239", "140-239", "240-249"]
     assert bytes(stored) == data
 
 

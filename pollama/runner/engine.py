@@ -3,7 +3,8 @@
 Each step puts one token for every generating slot plus prompt chunks of newly started requests (up to
 n_batch tokens in all) into one batch, decodes it, and samples only the rows that need a next token.
 A request takes the free slot whose cached tokens share the longest prefix with its prompt, so only the
-rest of the prompt is evaluated. A full slot shifts its context (keep num_keep, drop half of the rest).
+rest of the prompt is evaluated (among slots within PREFIX_SLACK tokens of the longest, the one that keeps
+the busy sequences closest together). A full slot shifts its context (keep num_keep, drop half of the rest).
 
 Output is sent at most every `flush_interval` seconds per request (the first text at once; everything
 waiting before a step that evaluates prompt tokens, since such a step can be slow). Each reply line
@@ -32,6 +33,7 @@ __all__ = ["Sink", "Completion", "Embedding", "Engine"]
 
 log = logging.getLogger("pollama.runner")
 _dumps = json.dumps
+PREFIX_SLACK = 8  # cached tokens a request may give up to keep the batch's sequences together
 
 
 class Sink(Protocol):
@@ -208,16 +210,19 @@ class Engine:
 
     def _start(self, req: Completion) -> None:
         prompt = req.tokens
-        best: _Slot | None = None
-        best_len = -1
-        for s in self.slots:
-            if s.req is not None:
-                continue
-            n = _common_prefix(s.tokens, prompt)
-            if n > best_len or (n == best_len and best is not None and s.last_used < best.last_used):
-                best, best_len = s, n
-        assert best is not None
-        s = best
+        prefix = {s.seq: _common_prefix(s.tokens, prompt) for s in self.slots if s.req is None}
+        best_len = max(prefix.values())
+        busy = [s.seq for s in self._order]
+
+        def span(seq: int) -> int:
+            return max(busy + [seq]) - min(busy + [seq])
+
+        # the longest cached prefix, give or take PREFIX_SLACK tokens; among those, the slot that keeps the
+        # busy sequences closest together (llama.cpp attends over every KV stream from the lowest busy
+        # sequence to the highest: 4 streams spread over 8 slots decoded 20% slower than 4 adjacent ones)
+        s = min((s for s in self.slots if s.seq in prefix and prefix[s.seq] >= best_len - PREFIX_SLACK),
+                key=lambda s: (span(s.seq), -prefix[s.seq], s.last_used))
+        best_len = prefix[s.seq]
         common = min(best_len, len(prompt) - 1)
         if common < len(s.tokens):
             if not lc.llama_memory_seq_rm(self._mem, s.seq, common, -1):

@@ -9,10 +9,19 @@ import pytest
 from fixtures.tiny_gguf import make_tiny_bert, make_tiny_llama
 from runner_helpers import Loop
 
+from pollama.runner.llama import Model, setup_logging
+
 
 @pytest.fixture(scope="session")
 def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny-llama.gguf")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_llama: Path) -> Model:
+    """The tiny llama loaded in this process, for engines run in-process."""
+    setup_logging(False)
+    return Model(tiny_llama)
 
 
 @pytest.fixture(scope="session")

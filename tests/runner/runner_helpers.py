@@ -1,15 +1,23 @@
-"""Helpers for runner tests: a private event loop and completion collection."""
+"""Helpers for runner tests: a private event loop and completion collection; an engine in this process."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import json
+import threading
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pollama.runner.client import RunnerProcess
+import llama_cpp as lc
 
-__all__ = ["Loop", "collect", "greedy"]
+from pollama.runner.client import RunnerProcess
+from pollama.runner.engine import Completion, Engine
+from pollama.runner.llama import ContextConfig, Model, make_context
+from pollama.runner.sampling import Sampler, parse_options
+
+__all__ = ["Loop", "collect", "greedy", "ListSink", "engine_running", "submit"]
 
 T = TypeVar("T")
 
@@ -37,3 +45,44 @@ async def collect(runner: RunnerProcess, req: dict[str, Any]) -> tuple[str, dict
 
 def greedy(n: int = 24, **extra: Any) -> dict[str, Any]:
     return {"temperature": 0, "num_predict": n, **extra}
+
+
+class ListSink:
+    """An engine request's reply lines, decoded, as they come."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.lines: list[dict[str, Any]] = []
+        self.done = threading.Event()
+
+    def send(self, data: bytes) -> None:
+        self.lines.append(json.loads(data))
+
+    def finish(self) -> None:
+        self.done.set()
+
+    def content(self) -> list[str]:
+        return [m["content"] for m in self.lines if "content" in m]
+
+
+@contextmanager
+def engine_running(model: Model, *, n_ctx: int, parallel: int, flush_interval: float = 0.0) -> Iterator[Engine]:
+    """An Engine on its own thread (started as the runner starts it), stopped and freed afterwards."""
+    ctx = make_context(model, ContextConfig(n_ctx, parallel, 64, 1))
+    engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=64, flush_interval=flush_interval)
+    thread = engine.start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
+        thread.join(10)
+        lc.llama_free(ctx)
+
+
+def submit(engine: Engine, model: Model, prompt: str, n: int) -> ListSink:
+    """A greedy completion of `n` tokens."""
+    opts = parse_options({"temperature": 0, "num_predict": n})
+    sink = ListSink()
+    engine.submit(Completion(tokens=model.tokenize(prompt), opts=opts, limit=n, sink=sink,
+                             sampler=Sampler(model.vocab, model.n_vocab, opts, engine.n_ctx)))
+    return sink

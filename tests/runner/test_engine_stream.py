@@ -3,66 +3,29 @@ every flush_interval (the first text at once; waiting text before any step that 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import AbstractContextManager
 from typing import Any
 
 import llama_cpp as lc
 import pytest
+from runner_helpers import ListSink, engine_running, submit
 
 from pollama.runner import engine as engine_mod
-from pollama.runner.engine import Completion, Engine
-from pollama.runner.llama import ContextConfig, Model, make_context, setup_logging
-from pollama.runner.sampling import Sampler, parse_options
+from pollama.runner.engine import Engine
+from pollama.runner.llama import Model
 
 N_CTX = 1024
 
 
-class ListSink:
-    def __init__(self) -> None:
-        self.closed = False
-        self.lines: list[dict[str, Any]] = []
-        self.done = threading.Event()
-
-    def send(self, data: bytes) -> None:
-        self.lines.append(json.loads(data))
-
-    def finish(self) -> None:
-        self.done.set()
-
-    def content(self) -> list[str]:
-        return [m["content"] for m in self.lines if "content" in m]
+@pytest.fixture()
+def model(tiny_model: Model) -> Model:
+    return tiny_model
 
 
-@pytest.fixture(scope="module")
-def model(tiny_llama: Path) -> Model:
-    setup_logging(False)
-    return Model(tiny_llama)
-
-
-@contextmanager
-def running(model: Model, flush_interval: float) -> Iterator[Engine]:
-    ctx = make_context(model, ContextConfig(N_CTX, 2, 64, 1))
-    engine = Engine(model, ctx, n_ctx=N_CTX, parallel=2, n_batch=64, flush_interval=flush_interval)
-    thread = engine.start()
-    try:
-        yield engine
-    finally:
-        engine.stop()
-        thread.join(10)
-        lc.llama_free(ctx)
-
-
-def submit(engine: Engine, model: Model, prompt: str, n: int) -> ListSink:
-    opts = parse_options({"temperature": 0, "num_predict": n})
-    sink = ListSink()
-    engine.submit(Completion(tokens=model.tokenize(prompt), opts=opts, limit=n, sink=sink,
-                             sampler=Sampler(model.vocab, model.n_vocab, opts, N_CTX)))
-    return sink
+def running(model: Model, flush_interval: float) -> AbstractContextManager[Engine]:
+    return engine_running(model, n_ctx=N_CTX, parallel=2, flush_interval=flush_interval)
 
 
 def generate(model: Model, flush_interval: float, prompt: str, n: int) -> ListSink:

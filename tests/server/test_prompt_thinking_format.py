@@ -10,12 +10,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import gguf
 import httpx
 import jsonschema
 import numpy as np
 import pytest
-from fixtures.tiny_gguf import _finish, _smollm2_tokenizer
+from fixtures.tiny_gguf import finish_gguf, llama_writer, smollm2_tokenizer
 from server_proc import Server
 
 OPEN, WORD, CLOSE = "Thinking", " plan", "Done"  # single tokens of SmolLM2's vocabulary
@@ -30,7 +29,7 @@ SCHEMA = {"type": "object", "required": ["name", "age", "ok"], "additionalProper
 def make_chain_model(path: Path, n_embd: int = 64) -> Path:
     """A one-layer llama whose layers add nothing: the logits depend on the last token only. The prompt's
     last token (<|im_start|>) leads to OPEN, OPEN to WORD, WORD to CLOSE; after CLOSE all logits are equal."""
-    tok = _smollm2_tokenizer()
+    tok = smollm2_tokenizer()
     ids = {t: i for i, t in enumerate(tok.tokens)}
     chain = [ids[b"<|im_start|>"]] + [ids[t.replace(" ", "\u0120").encode()] for t in (OPEN, WORD, CLOSE)]
     n_vocab = len(tok.tokens)
@@ -40,27 +39,7 @@ def make_chain_model(path: Path, n_embd: int = 64) -> Path:
         embd[a, i] = 1.0
         out[b, i] = 10.0  # after the norm the logit is 80: the successor is certain at any temperature
 
-    w = gguf.GGUFWriter(path, "llama")
-    w.add_name("chain")
-    w.add_file_type(gguf.LlamaFileType.ALL_F32)
-    w.add_context_length(512)
-    w.add_embedding_length(n_embd)
-    w.add_block_count(1)
-    w.add_feed_forward_length(n_embd)
-    w.add_head_count(4)
-    w.add_head_count_kv(4)
-    w.add_rope_dimension_count(n_embd // 4)
-    w.add_layer_norm_rms_eps(1e-5)
-    w.add_vocab_size(n_vocab)
-    w.add_tokenizer_model(tok.model)
-    w.add_tokenizer_pre(tok.pre)
-    w.add_token_list(tok.tokens)
-    w.add_token_types(tok.token_types)
-    w.add_token_merges(tok.merges)
-    w.add_bos_token_id(tok.bos)
-    w.add_eos_token_id(tok.eos)
-    w.add_add_bos_token(False)
-    w.add_add_space_prefix(False)
+    w = llama_writer(path, name="chain", n_embd=n_embd, n_layer=1, n_ff=n_embd, n_head=4, ctx=512)
     w.add_tensor("token_embd.weight", embd)
     w.add_tensor("output_norm.weight", np.ones(n_embd, np.float32))
     w.add_tensor("output.weight", out)
@@ -69,7 +48,7 @@ def make_chain_model(path: Path, n_embd: int = 64) -> Path:
     for name in ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"):
         w.add_tensor(f"blk.0.{name}.weight", zero)
     w.add_tensor("blk.0.ffn_norm.weight", np.ones(n_embd, np.float32))
-    _finish(w)
+    finish_gguf(w)
     return path
 
 

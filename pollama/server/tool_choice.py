@@ -17,6 +17,8 @@ from typing import Any
 
 from pollama.api.errors import BadRequest
 from pollama.api.types import ChatRequest, Message
+from pollama.grammar import schema_to_grammar
+from pollama.prompt.tools import ToolCallFormat, tool_call_format
 
 __all__ = ["ToolPlan", "plan_tools", "call_grammar", "parse_forced_call", "close_partial_json",
            "chat_events", "new_id"]
@@ -35,7 +37,7 @@ class ToolPlan:
     forced: list[str] = field(default_factory=list)  # names the model must pick from; empty: not forced
     grammar: str | None = None
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
-    format: Any = None  # the template's ToolCallFormat when the model writes calls natively
+    format: ToolCallFormat | None = None  # how the model's template writes calls, when it has tools
 
 
 def _function(tool: dict[str, Any]) -> dict[str, Any]:
@@ -53,16 +55,14 @@ def _gbnf_literal(text: str) -> str:
     return f'"{escaped}"'
 
 
-def call_grammar(tools: list[dict[str, Any]], names: list[str], fmt: Any = None) -> str:
+def call_grammar(tools: list[dict[str, Any]], names: list[str], fmt: ToolCallFormat | None = None) -> str:
     """GBNF for one call whose name is one of `names` and whose arguments fit its schema.
 
-    `fmt` (a pollama.prompt.tools.ToolCallFormat) wraps the JSON the way the model's template writes
-    calls, e.g. `<tool_call>{"name": ..., "arguments": ...}</tool_call>`; None means bare JSON.
+    `fmt` wraps the JSON the way the model's template writes calls, e.g.
+    `<tool_call>{"name": ..., "arguments": ...}</tool_call>`; None means bare JSON.
     """
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    name_key = getattr(fmt, "name_key", "name") or "name"
-    args_key = getattr(fmt, "args_key", "arguments") or "arguments"
+    fmt = fmt or ToolCallFormat()
+    name_key, args_key = fmt.name_key, fmt.args_key
     by_name = {_function(t).get("name"): t for t in tools}
 
     def schema(loose: bool) -> dict[str, Any]:
@@ -73,14 +73,14 @@ def call_grammar(tools: list[dict[str, Any]], names: list[str], fmt: Any = None)
         return alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives}
 
     try:
-        gbnf = json_schema_to_gbnf(json.dumps(schema(False)))
+        gbnf = schema_to_grammar(schema(False))
     except Exception:  # a parameters schema the converter cannot express: any object will do
         try:
-            gbnf = json_schema_to_gbnf(json.dumps(schema(True)))
+            gbnf = schema_to_grammar(schema(True))
         except Exception as e:
             raise BadRequest(f"cannot build a grammar for the tools: {e}") from None
-    prefix, suffix = getattr(fmt, "prefix", "") or "", getattr(fmt, "suffix", "") or ""
-    as_list = "[" in (getattr(fmt, "openers", "{") or "{")
+    prefix, suffix = fmt.prefix, fmt.suffix
+    as_list = "[" in fmt.openers
     if not prefix and not suffix and not as_list:
         return gbnf
     body = '"[" space call-json "]" space' if as_list else "call-json"
@@ -124,8 +124,6 @@ async def plan_tools(store: Any, req: ChatRequest, tools: list[dict[str, Any]] |
 
     model = await resolve_model(store, req.model_name)
     if "tools" in model.capabilities:
-        from pollama.prompt.tools import tool_call_format
-
         plan.format = tool_call_format(model.template or model.chat_template or "")
         plan.grammar = call_grammar(tools, names, plan.format)
         return req, plan
@@ -184,14 +182,13 @@ def close_partial_json(text: str) -> Any:
     return None
 
 
-def parse_forced_call(text: str, names: list[str], fmt: Any = None) -> dict[str, Any] | None:
+def parse_forced_call(text: str, names: list[str], fmt: ToolCallFormat | None = None) -> dict[str, Any] | None:
     """An Ollama tool call from the model's `{"name", "arguments"}` text (in the template's wrapper and
     keys when `fmt` is given), repairing a truncated one."""
-    name_key = getattr(fmt, "name_key", "name") or "name"
-    args_key = getattr(fmt, "args_key", "arguments") or "arguments"
-    prefix = getattr(fmt, "prefix", "") or ""
-    if prefix and prefix in text:
-        text = text.split(prefix, 1)[1]
+    fmt = fmt or ToolCallFormat()
+    name_key, args_key = fmt.name_key, fmt.args_key
+    if fmt.prefix and fmt.prefix in text:
+        text = text.split(fmt.prefix, 1)[1]
     value = close_partial_json(_strip_fences(text))
     if isinstance(value, list):
         value = value[0] if value else {}

@@ -43,20 +43,7 @@ def modelfile_to_request(text: str, base: CreateRequest) -> CreateRequest:
             data["from"] = os.path.expanduser(source)
         else:
             data["from"] = source
-    for key in ("template", "system"):
-        if mf.get(key) is not None:
-            data[key] = mf.get(key)
-    if mf.get("requires") is not None:
-        data["requires"] = mf.get("requires")
-    licenses = mf.all("license")
-    if licenses:
-        data["license"] = licenses
-    params = mf.parameters()
-    if params:
-        data["parameters"] = params
-    messages = mf.messages()
-    if messages:
-        data["messages"] = messages
+    data.update(mf.request_fields())
     adapters = mf.all("adapter")
     if adapters:
         data["adapters"] = {f"adapter{i}": a.lstrip("@") for i, a in enumerate(adapters)}

@@ -121,6 +121,17 @@ class Modelfile:
             out.append({"role": role, "content": content})
         return out
 
+    def request_fields(self) -> dict[str, Any]:
+        """The /api/create fields these instructions set, FROM and ADAPTER aside (they name files): template,
+        system, requires, license, parameters, messages; only those present."""
+        fields: dict[str, Any] = {key: self.get(key) for key in ("template", "system", "requires")
+                                  if self.get(key) is not None}
+        for key, value in (("license", self.all("license")), ("parameters", self.parameters()),
+                           ("messages", self.messages())):
+            if value:
+                fields[key] = value
+        return fields
+
 
 def _is_parameter(name: str) -> bool:
     return name not in _TEXT_COMMANDS and name not in {"model", "message"}

@@ -183,17 +183,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         adapters[a_path.name if a_path.is_file() else f"adapter{i}"] = client.upload_blob(a_path)
     if adapters:
         body["adapters"] = adapters
-    for key in ("template", "system"):
-        if mf.get(key) is not None:
-            body[key] = mf.get(key)
-    if mf.all("license"):
-        body["license"] = mf.all("license")
-    if mf.parameters():
-        body["parameters"] = mf.parameters()
-    if mf.messages():
-        body["messages"] = mf.messages()
-    if mf.get("requires") is not None:
-        body["requires"] = mf.get("requires")
+    body.update(mf.request_fields())
     if args.quantize:
         body["quantize"] = args.quantize
     _progress_stream(client.stream("/api/create", body))

@@ -8,6 +8,7 @@ weights, the output parses as JSON and validates: string characters exclude raw 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from pollama.api.errors import BadRequest
@@ -95,8 +96,6 @@ def int_range_rule(lo: int | None, hi: int | None) -> str:
 
 
 def _int_bounds(schema: dict[str, Any]) -> tuple[int | None, int | None]:
-    import math
-
     lo = hi = None
     if "minimum" in schema:
         lo = math.ceil(schema["minimum"])

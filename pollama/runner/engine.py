@@ -318,7 +318,7 @@ class Engine:
         if prefill:
             for s in self._order:  # a step with prompt tokens can take seconds: send what is waiting
                 if s.out:
-                    self._send(s, s.out)
+                    self._send(s)
         b = self._batch
         b_tok, b_pos, b_seq, b_log = b.token, b.pos, b.seq_id, b.logits
         n = 0
@@ -382,16 +382,16 @@ class Engine:
         else:
             s.next_token = tok
             if s.out and self._now - s.t_sent >= self._flush_ns:
-                self._send(s, s.out)
+                self._send(s)
 
-    def _send(self, s: _Slot, text: str) -> None:
-        """Send `text` (with the logprobs of the tokens it came from); it leaves the slot's buffer."""
+    def _send(self, s: _Slot) -> None:
+        """Send the slot's waiting text (with the logprobs of the tokens it came from)."""
         assert s.req is not None
         if s.lp_pending:
-            s.req.sink.send((_dumps({"content": text, "logprobs": s.lp_pending}) + "\n").encode())
+            s.req.sink.send((_dumps({"content": s.out, "logprobs": s.lp_pending}) + "\n").encode())
             s.lp_pending = []
         else:
-            s.req.sink.send(b'{"content": ' + _dumps(text).encode() + b"}\n")
+            s.req.sink.send(b'{"content": ' + _dumps(s.out).encode() + b"}\n")
         s.out = ""
         s.t_sent = self._now
 
@@ -410,9 +410,10 @@ class Engine:
     def _finish(self, s: _Slot, reason: str, *, flush: bool = True) -> None:
         req = s.req
         assert req is not None and s.stream is not None
-        rest = s.out + (s.stream.flush() if flush else "")
-        if rest or (flush and s.lp_pending):
-            self._send(s, rest)
+        if flush:
+            s.out += s.stream.flush()
+        if s.out or (flush and s.lp_pending):
+            self._send(s)
         now = time.perf_counter_ns()
         first = s.t_first or now
         done = {

@@ -87,7 +87,7 @@ class _Slot:
     trig_buf: str = ""
     lp_pending: list[dict[str, Any]] = field(default_factory=list)
     out: str = ""  # text not sent yet
-    t_sent: int = 0  # when text was last sent (perf_counter_ns)
+    t_sent: int | None = None  # when text was last sent (perf_counter_ns); None: nothing sent yet
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -240,7 +240,7 @@ class Engine:
         s.trig_buf = ""
         s.lp_pending = []
         s.out = ""
-        s.t_sent = 0
+        s.t_sent = None
         self._order.append(s)
 
     def _release(self, s: _Slot) -> None:
@@ -381,7 +381,7 @@ class Engine:
             self._finish(s, "length")
         else:
             s.next_token = tok
-            if s.out and self._now - s.t_sent >= self._flush_ns:
+            if s.out and (s.t_sent is None or self._now - s.t_sent >= self._flush_ns):
                 self._send(s)
 
     def _send(self, s: _Slot) -> None:

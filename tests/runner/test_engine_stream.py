@@ -72,6 +72,16 @@ def test_text_is_held_for_the_interval_but_the_first_goes_at_once(model: Model) 
     assert held.lines[-1]["done"] and held.lines[-1]["eval_count"] == 40
 
 
+def test_the_first_text_goes_at_once_on_a_freshly_booted_machine(model: Model,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # perf_counter_ns counts from boot: on a machine up less than the interval, "first text at once"
+    # must not depend on the clock being larger than the interval
+    boot = time.monotonic_ns()
+    monkeypatch.setattr(engine_mod.time, "perf_counter_ns", lambda: time.monotonic_ns() - boot + 1000)
+    held = generate(model, 3600.0, "count with me", 40)
+    assert len(held.content()) == 2, held.content()
+
+
 def test_a_step_that_evaluates_a_prompt_sends_waiting_text_first(model: Model) -> None:
     with running(model, 3600.0) as engine:
         first = submit(engine, model, "a long answer please", 900)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install pollama and everything it needs into the current python3 (a venv if one is active).
 # llama-cpp-python is compiled with GGML_NATIVE=OFF: a native build enables AMX on some CPUs and
-# segfaults on quantized models. It is rebuilt only when the installed one is missing, of another
-# version, or was built natively.
+# segfaults on quantized models. It is reinstalled only when the installed one is missing, of another
+# version, or was built natively, and compiled only when no cached wheel fits.
 #   scripts/install.sh          runtime + the bundled default model
 #   scripts/install.sh --test   also test tools and the docker-registry used by the registry tests
 set -euo pipefail
@@ -21,14 +21,29 @@ sys.exit(0 if ok else 1)
 PYEOF
 }
 
+# The wheel is built once per (version, build flags, Python) and kept in a cache outside the checkout, so a
+# new virtualenv (CI makes one on every run) installs it in seconds instead of compiling again.
+LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF"
+WHEEL_CACHE=${POLLAMA_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pollama/wheels}
+PYTAG=$("$PY" -c 'import sys, platform; print(f"cp{sys.version_info[0]}{sys.version_info[1]}-{platform.machine()}")')
+KEY=$(printf '%s|%s|%s' "$LLAMA_VERSION" "$LLAMA_CMAKE_ARGS" "$PYTAG" | sha256sum | cut -c1-16)
+WHEEL_DIR="$WHEEL_CACHE/llama-cpp-python-$LLAMA_VERSION-$KEY"
+
 if llama_ok; then
   echo "llama-cpp-python $LLAMA_VERSION (non-native build) already installed"
 else
-  echo "building llama-cpp-python $LLAMA_VERSION with -DGGML_NATIVE=OFF (takes a few minutes)"
-  CMAKE_ARGS="-DGGML_NATIVE=OFF" FORCE_CMAKE=1 "${PIP[@]}" --no-cache-dir --force-reinstall --no-deps \
-    "llama-cpp-python==$LLAMA_VERSION"
-  "${PIP[@]}" "llama-cpp-python==$LLAMA_VERSION"  # its pure-Python dependencies
-  llama_ok || { echo "llama-cpp-python build check failed" >&2; exit 1; }
+  if ! ls "$WHEEL_DIR"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+    echo "building llama-cpp-python $LLAMA_VERSION with $LLAMA_CMAKE_ARGS (takes a few minutes)"
+    tmp=$(mktemp -d)
+    CMAKE_ARGS="$LLAMA_CMAKE_ARGS" FORCE_CMAKE=1 "$PY" -m pip wheel --disable-pip-version-check -q \
+      --no-cache-dir --no-deps -w "$tmp" "llama-cpp-python==$LLAMA_VERSION"
+    mkdir -p "$WHEEL_DIR"
+    mv "$tmp"/llama_cpp_python-*.whl "$WHEEL_DIR"/  # a wheel lands in the cache whole, or not at all
+    rm -rf "$tmp"
+  fi
+  "${PIP[@]}" --force-reinstall --no-deps "$WHEEL_DIR"/llama_cpp_python-*.whl
+  "${PIP[@]}" "llama-cpp-python==$LLAMA_VERSION" --find-links "$WHEEL_DIR"  # its pure-Python dependencies
+  llama_ok || { echo "llama-cpp-python build check failed (cached wheel: $WHEEL_DIR)" >&2; exit 1; }
 fi
 
 if [[ "${1:-}" == "--test" ]]; then

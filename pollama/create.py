@@ -2,23 +2,37 @@
 template / system / parameters / messages / license / adapters, optionally quantized.
 
 Nothing partial is left behind: blobs written by a failed create that no manifest references are
-removed, and the manifest is written last.
+removed, and the manifest is written last. Overwriting a model removes the layers of the version it
+replaced that nothing else uses, as Ollama does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 from pollama.api.errors import BadRequest, ModelNotFound
 from pollama.api.types import CreateRequest
 from pollama.gguf import GGUFError, human_number, is_gguf, read_gguf
-from pollama.store import CONFIG_MEDIA_TYPE, MEDIA, Layer, Manifest, Model, Store, load_model, parse_name
+from pollama.store import (
+    CONFIG_MEDIA_TYPE,
+    MEDIA,
+    Hold,
+    Layer,
+    Manifest,
+    Model,
+    Store,
+    disk_op,
+    load_model,
+    parse_name,
+)
 
 __all__ = ["create_model", "modelfile_to_request"]
 
@@ -51,34 +65,47 @@ def modelfile_to_request(text: str, base: CreateRequest) -> CreateRequest:
 
 
 class _Builder:
-    """Collects layers; remembers blobs it wrote so a failure can take them back."""
+    """Collects layers. Every blob it writes or uses is held (`Store.hold`): none is removed by a
+    concurrent delete before the manifest is written, and those it wrote go again if the create fails."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, hold: Hold) -> None:
         self.store = store
+        self.hold = hold
         self.layers: dict[str, list[Layer]] = {}
-        self.written: list[str] = []
 
     def set(self, kind: str, layers: list[Layer]) -> None:
         self.layers[kind] = layers
 
     def add_bytes(self, kind: str, data: bytes) -> tuple[Layer, bool]:
         existed = self.store.has_blob(_digest_of(data))
-        digest, size = self.store.write_blob_bytes(data)
-        if not existed:
-            self.written.append(digest)
+        digest, size = self.store.write_blob_bytes(data, self.hold)
         return Layer(MEDIA[kind], digest, size), existed
 
-    def add_file(self, kind: str, path: Path) -> tuple[Layer, bool]:
-        digest, size = self.store.import_file(path)
-        self.written.append(digest)
-        return Layer(MEDIA[kind], digest, size), False
+    def add_file(self, kind: str, path: Path) -> Layer:
+        with disk_op("read", path):
+            digest, size = self.store.import_file(path, hold=self.hold)
+        return Layer(MEDIA[kind], digest, size)
+
+    def blob(self, digest: str, fname: str) -> Path:
+        """An uploaded blob named by a request, held; 400 when it is not in the store."""
+        if self.store.pin(self.hold, [_norm(digest)]):
+            raise BadRequest(f"blob for {fname} ({digest}) not found; upload it with POST /api/blobs/{digest}")
+        return self.store.blob_path(digest)
 
     def ordered(self) -> list[Layer]:
         order = ("model", "projector", "adapter", "template", "system", "params", "messages", "license")
         return [layer for kind in order for layer in self.layers.get(kind, [])]
 
-    def rollback(self) -> None:
-        self.store.remove_unreferenced(self.written)
+
+@contextlib.contextmanager
+def _scratch(store: Store, prefix: str) -> Iterator[Path]:
+    """A temp folder in the store's root (the disk the blob will go to), removed afterwards."""
+    with disk_op("mkdir", store.root):
+        tmp = tempfile.mkdtemp(prefix=prefix, dir=store.root)
+    try:
+        yield Path(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _digest_of(data: bytes) -> str:
@@ -114,9 +141,9 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
     quant = req.quantize or req.quantization
     if quant:
         _check_quantize(store, req, quant)
-    builder = _Builder(store)
     base: Model | None = None
-    try:
+    with store.hold() as hold:
+        builder = _Builder(store, hold)
         if req.files:
             async for status in _from_files(store, builder, req.files):
                 yield status
@@ -128,7 +155,7 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
                     yield status
             else:
                 try:
-                    base = load_model(store, parse_name(source))
+                    base = load_model(store, parse_name(source), hold)
                 except ModelNotFound:
                     raise BadRequest(f"model '{source}' not found; pull it first") from None
                 yield _status("reading model metadata")
@@ -146,7 +173,7 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
         if req.adapters:
             adapters = []
             for fname, digest in req.adapters.items():
-                path = _blob_or_400(store, digest, fname)
+                path = builder.blob(digest, fname)
                 if not is_gguf(path):
                     raise BadRequest(f"adapter {fname} is not a GGUF file (safetensors adapters are not supported)")
                 adapters.append(Layer(MEDIA["adapter"], _norm(digest), path.stat().st_size))
@@ -192,22 +219,12 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
         yield _status("writing manifest")
         await asyncio.to_thread(store.write_manifest, name, manifest)
         yield _status("success")
-    except BaseException:
-        builder.rollback()
-        raise
 
 
 def _norm(digest: str) -> str:
     from pollama.store import check_digest
 
     return check_digest(digest)
-
-
-def _blob_or_400(store: Store, digest: str, fname: str) -> Path:
-    path = store.blob_path(_norm(digest))
-    if not path.is_file():
-        raise BadRequest(f"blob for {fname} ({digest}) not found; upload it with POST /api/blobs/{digest}")
-    return path
 
 
 def _check_template(template: str) -> None:
@@ -252,7 +269,7 @@ async def _from_path(builder: _Builder, path: Path) -> AsyncIterator[dict[str, A
         return
     _validate_gguf(path)
     yield _status("parsing GGUF")
-    layer, _ = await asyncio.to_thread(builder.add_file, "model", path)
+    layer = await asyncio.to_thread(builder.add_file, "model", path)
     builder.set("model", [layer])
     yield _status(f"using existing layer {layer.digest}")
 
@@ -265,7 +282,7 @@ def _validate_gguf(path: Path) -> None:
 
 
 async def _from_files(store: Store, builder: _Builder, files: dict[str, str]) -> AsyncIterator[dict[str, Any]]:
-    paths = {fname: _blob_or_400(store, digest, fname) for fname, digest in files.items()}
+    paths = {fname: builder.blob(digest, fname) for fname, digest in files.items()}
     for fname in paths:  # relative paths such as "1_Pooling/config.json" are fine; escaping is not
         parts = Path(fname).parts
         if not parts or Path(fname).is_absolute() or any(p in ("..", ".") for p in parts) or "\\" in fname:
@@ -289,12 +306,13 @@ async def _from_files(store: Store, builder: _Builder, files: dict[str, str]) ->
         return
     if "config.json" not in paths or not any(f.endswith(".safetensors") for f in paths):
         raise BadRequest("files must contain a GGUF file or a safetensors model (config.json + *.safetensors)")
-    with tempfile.TemporaryDirectory(prefix="pollama-convert-", dir=store.root) as tmp:
+    with _scratch(store, "pollama-convert-") as tmp:
         for fname, path in paths.items():
-            link = Path(tmp) / fname
-            link.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(path, link)
-        async for status in _convert_dir(builder, Path(tmp)):
+            link = tmp / fname
+            with disk_op("symlink", link):
+                link.parent.mkdir(parents=True, exist_ok=True)
+                os.symlink(path, link)
+        async for status in _convert_dir(builder, tmp):
             yield status
 
 
@@ -302,13 +320,14 @@ async def _convert_dir(builder: _Builder, src: Path) -> AsyncIterator[dict[str, 
     from pollama.convert import ConvertError, convert_safetensors
 
     yield _status("converting model")
-    with tempfile.TemporaryDirectory(prefix="pollama-gguf-", dir=builder.store.root) as tmp:
-        out = Path(tmp) / "model.gguf"
+    with _scratch(builder.store, "pollama-gguf-") as tmp:
+        out = tmp / "model.gguf"
         try:
-            await asyncio.to_thread(convert_safetensors, src, out)
+            with disk_op("write", out):
+                await asyncio.to_thread(convert_safetensors, src, out)
         except ConvertError as e:
             raise BadRequest(str(e)) from None
-        layer, _ = await asyncio.to_thread(builder.add_file, "model", out)
+        layer = await asyncio.to_thread(builder.add_file, "model", out)
     builder.set("model", [layer])
     yield _status(f"creating new layer {layer.digest}")
 
@@ -346,17 +365,18 @@ async def _quantize(store: Store, builder: _Builder, qtype: str) -> AsyncIterato
     src = store.blob_path(layer.digest)
     current = read_gguf(src).file_type
     yield _status(f"quantizing {current} model to {qtype.upper()}", digest="0", total=layer.size, completed=0)
-    with tempfile.TemporaryDirectory(prefix="pollama-quant-", dir=store.root) as tmp:
-        out = Path(tmp) / "q.gguf"
+    with _scratch(store, "pollama-quant-") as tmp:
+        out = tmp / "q.gguf"
         try:
-            await quantize(src, out, qtype)
+            with disk_op("write", out):
+                await quantize(src, out, qtype)
         except QuantizeError as e:
             raise BadRequest(str(e)) from None
         yield _status(f"quantizing {current} model to {qtype.upper()}", digest="0", total=layer.size,
                       completed=layer.size)
         yield _status("verifying conversion")
         _validate_gguf(out)
-        new, _ = await asyncio.to_thread(builder.add_file, "model", out)
+        new = await asyncio.to_thread(builder.add_file, "model", out)
     builder.set("model", [new])
     yield _status(f"creating new layer {new.digest}")
 
@@ -381,7 +401,6 @@ def _write_config(store: Store, builder: _Builder, base: Model | None, requires:
     if requires:
         config["requires"] = requires
     data = json.dumps(config, separators=(",", ":")).encode()
-    digest, size = store.write_blob_bytes(data)
-    builder.written.append(digest)
+    digest, size = store.write_blob_bytes(data, builder.hold)
     return Layer(CONFIG_MEDIA_TYPE, digest, size)
 

@@ -6,6 +6,8 @@ Run as `python -m pollama.quantize SRC DST TYPE`.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -30,9 +32,18 @@ async def quantize(src: Path, dst: Path, qtype: str, threads: int = 0) -> None:
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
     _, err = await proc.communicate()
+    if proc.returncode != 0 and _full(dst.parent):
+        # llama.cpp words a failed write "basic_ios::clear: iostream error"; name the cause instead
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
     if proc.returncode != 0:
         lines = [ln for ln in err.decode(errors="replace").splitlines() if ln.strip()]
         raise QuantizeError("quantization failed: " + (lines[-1] if lines else f"exit {proc.returncode}"))
+
+
+def _full(folder: Path) -> bool:
+    """Less than 1 MiB left for this user: what a write failing for want of space leaves."""
+    st = os.statvfs(folder)
+    return st.f_bavail * st.f_frsize < (1 << 20)
 
 
 def _main(argv: list[str]) -> int:

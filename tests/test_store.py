@@ -1,13 +1,17 @@
 """The store is byte-compatible with Ollama's layout; writes are atomic and verified."""
 
+import errno
 import hashlib
 import json
+import os
+import random
+import threading
 from pathlib import Path
 
 import pytest
 
 from pollama.api.errors import BadRequest, ModelNotFound
-from pollama.store import MEDIA, DigestMismatch, Layer, Manifest, Store, load_model, parse_name
+from pollama.store import MEDIA, DigestMismatch, Layer, Manifest, Store, StoreError, load_model, parse_name
 
 
 def sha(data: bytes) -> str:
@@ -121,3 +125,122 @@ def test_prune_removes_orphans_but_keeps_partial_downloads(tmp_path: Path) -> No
     partial.write_bytes(b"half")
     assert store.prune() == 1
     assert not store.has_blob(orphan) and partial.exists()
+
+
+def _model(store: Store, name: str, own: bytes, shared: bytes = b"shared weights") -> Manifest:
+    """A manifest under `name` with a shared layer, an own one and a config."""
+    with store.hold() as hold:
+        layers = [Layer(MEDIA[kind], *store.write_blob_bytes(data, hold))
+                  for kind, data in (("model", shared), ("system", own))]
+        manifest = Manifest(Layer("c", *store.write_blob_bytes(b"{}", hold)), layers)
+        store.write_manifest(parse_name(name), manifest)
+    return manifest
+
+
+def _blob_names(store: Store) -> set[str]:
+    return {p.name for p in store.blobs.iterdir()}
+
+
+def test_overwrite_removes_the_replaced_layers_nothing_else_uses(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    old = _model(store, "a", b"old")
+    _model(store, "b", b"kept by b")
+    store.copy(parse_name("b"), parse_name("c"))
+    new = _model(store, "a", b"new")
+    assert not store.has_blob(sha(b"old")) and store.has_blob(sha(b"new"))
+    assert store.has_blob(old.layers[0].digest)  # still used
+    store.copy(parse_name("a"), parse_name("c"))  # c's old version was b's: its layers are b's too
+    assert store.has_blob(sha(b"kept by b"))
+    store.delete(parse_name("b"))
+    assert _blob_names(store) == {d.replace(":", "-") for d in new.digests()}
+
+
+def test_a_held_blob_outlives_a_delete_until_the_hold_ends(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    manifest = _model(store, "a", b"own")
+    with store.hold() as hold:
+        assert store.pin(hold, manifest.digests()) == []
+        store.delete(parse_name("a"))
+        assert store.prune() == 0
+        assert all(store.has_blob(d) for d in manifest.digests())
+    assert _blob_names(store) == set()
+    with store.hold() as hold:
+        assert store.pin(hold, [sha(b"gone")]) == [sha(b"gone")]
+
+
+def test_a_failed_writer_takes_back_only_the_blobs_it_wrote(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    uploaded, _ = store.write_blob_bytes(b"uploaded")
+    with pytest.raises(RuntimeError), store.hold() as hold:
+        store.write_blob_bytes(b"written", hold)
+        store.write_blob_bytes(b"uploaded", hold)
+        raise RuntimeError("create failed")
+    assert _blob_names(store) == {uploaded.replace(":", "-")}
+
+
+def test_a_folder_in_the_way_of_a_manifest_is_a_clear_500(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    _model(store, "a", b"own")
+    folder = tmp_path / "manifests" / "registry.ollama.ai" / "library" / "dst"
+    folder.write_text("not a folder")
+    with pytest.raises(StoreError) as e:
+        store.copy(parse_name("a"), parse_name("dst"))
+    assert e.value.status == 500 and e.value.message == f"mkdir {folder}: file exists"
+    assert [n.display for n, _ in store.iter_manifests()] == ["a:latest"]
+
+
+def test_a_full_disk_is_a_clear_500_and_leaves_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(tmp_path)
+    _model(store, "a", b"own")
+    before = _blob_names(store)
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(StoreError, match=r"^write .*/blobs/\.incoming-\w+\.tmp: no space left on device$"):
+        store.write_blob_bytes(b"new")
+    with pytest.raises(StoreError, match=r"^write .*/library/b/latest: no space left on device$"):
+        store.copy(parse_name("a"), parse_name("b"))
+    assert _blob_names(store) == before
+    assert [p.name for p in (tmp_path / "manifests").rglob("*") if p.is_file()] == ["latest"]
+
+
+def test_store_operations_from_many_threads_keep_it_consistent(tmp_path: Path) -> None:
+    """Writes, copies, deletes and prunes on four shared names: no operation fails but with 'not found',
+    and at the end every manifest is whole, every blob it names is there and no other blob is."""
+    store = Store(tmp_path)
+    names = [parse_name(n) for n in ("a", "b", "c", "d")]
+    failures: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        rng = random.Random(seed)
+        for i in range(60):
+            op, name, other = rng.choice("wwcdp"), rng.choice(names), rng.choice(names)
+            try:
+                if op == "w":
+                    _model(store, str(name), f"{seed}-{i}".encode(), shared=rng.choice([b"s1", b"s2"]))
+                elif op == "c":
+                    store.copy(other, name)
+                elif op == "d":
+                    store.delete(name)
+                else:
+                    store.prune()
+            except ModelNotFound:
+                pass
+            except Exception as e:  # collected for the assertion below
+                failures.append(e)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    assert failures == []
+    referenced: set[str] = set()
+    for name, _ in store.iter_manifests():
+        manifest = store.read_manifest(name)
+        assert all(store.has_blob(d) for d in manifest.digests())
+        referenced |= manifest.digests()
+    assert _blob_names(store) == {d.replace(":", "-") for d in referenced}

@@ -106,7 +106,8 @@ def write_plan(plan: Plan, dst: Path, progress: Callable[[str], None] | None = N
         os.chmod(tmp, 0o644)  # mkstemp makes it private; the result is an ordinary file
         os.replace(tmp, dst)
     except BaseException:
-        w.close()
+        with contextlib.suppress(OSError):  # closing flushes, which fails again on a full disk
+            w.close()
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise

@@ -2,7 +2,8 @@
 
 A sidecar `sha256-<hex>-partial-state` (JSON) records which byte ranges are on disk; it is saved every
 second while bytes arrive and whenever the download stops, for any reason, so a later pull fetches
-only what is missing (a killed process loses at most the last second of bytes).
+only what is missing (a killed process loses at most the last second of bytes). Only a failing local
+disk (a full one, say) discards the partial file: the space it holds is given back at once.
 
 The sha256 is computed in a thread that follows the growing run of bytes from offset 0, so
 verification overlaps the download; the blob is renamed into the store only after its digest matched,
@@ -31,7 +32,7 @@ import httpx
 from pollama.registry.client import RegistryClient, describe, error_from, pull_scope
 from pollama.registry.errors import DIGEST_MISMATCH, TRANSIENT_STATUS, RegistryError, Transient
 from pollama.registry.ranges import RangeSet, split
-from pollama.store.layout import Store
+from pollama.store.layout import Store, StoreError, disk_op
 
 __all__ = ["BlobDownload", "partial_paths", "PARALLEL", "MIN_PART", "MAX_PART"]
 
@@ -148,18 +149,33 @@ class BlobDownload:
     def _save(self) -> None:
         self._last_save = time.monotonic()
         payload = json.dumps({"digest": self.digest, "size": self.size, "have": self.have.spans()})
-        tmp = self.state.with_name(self.state.name + ".tmp")
-        with contextlib.suppress(OSError):
-            tmp.write_text(payload)
-            os.replace(tmp, self.state)
+        try:
+            self._state_tmp.write_text(payload)
+            os.replace(self._state_tmp, self.state)
+        except OSError:  # best effort (a full disk): an older sidecar only means fetching more again
+            with contextlib.suppress(OSError):
+                self._state_tmp.unlink()
+
+    @property
+    def _state_tmp(self) -> Path:
+        return self.state.with_name(self.state.name + ".tmp")
 
     def discard(self) -> None:
-        for path in (self.partial, self.state):
+        for path in (self.partial, self.state, self._state_tmp):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
     # ---- the download ----------------------------------------------------------------------------
     async def run(self) -> None:
+        """Download, verify and move the blob into the store; a disk error is a StoreError."""
+        try:
+            with disk_op("write", self.partial):
+                await self._run()
+        except StoreError:
+            self.discard()
+            raise
+
+    async def _run(self) -> None:
         self.store.blobs.mkdir(parents=True, exist_ok=True)
         self.have = self._load()
         if self.have.total() == 0:  # start afresh: a new file, not a truncated one (see the docstring)

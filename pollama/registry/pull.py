@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,31 +123,34 @@ async def _pull_layer(client: RegistryClient, store: Store, name: Name, layer: L
 
 async def _pull(store: Store, name: Name, insecure: bool) -> AsyncIterator[dict]:
     yield {"status": "pulling manifest"}
-    async with RegistryClient(name.host, insecure=insecure) as client:
-        raw = await fetch_manifest(client, name)
-        manifest = _parse_manifest(raw)
-        seen: set[str] = set()
-        for layer in (*manifest.layers, manifest.config):
-            if layer.digest in seen:
-                continue
-            seen.add(layer.digest)
-            async with contextlib.aclosing(_pull_layer(client, store, name, layer)) as events:
+    with store.hold() as hold:  # no concurrent delete or prune removes the model's blobs meanwhile
+        async with RegistryClient(name.host, insecure=insecure) as client:
+            raw = await fetch_manifest(client, name)
+            manifest = _parse_manifest(raw)
+            store.pin(hold, manifest.digests())
+            async with contextlib.aclosing(_pull_layers(client, store, name, manifest)) as events:
                 async for event in events:
                     yield event
-    yield {"status": "verifying sha256 digest"}  # each blob was verified before it entered the store
-    for layer in (*manifest.layers, manifest.config):
-        if not _have(store, layer):
-            raise RegistryError(f"blob {layer.digest} is missing after download", 500)
-    yield {"status": "writing manifest"}
-    old: set[str] = set()
-    with contextlib.suppress(APIError, ValueError, KeyError, OSError):
-        old = store.read_manifest(name).digests()
-    store.write_manifest(name, manifest, raw=raw)
-    unused = old - manifest.digests()
-    if unused and os.environ.get("OLLAMA_NOPRUNE", "").strip().lower() not in {"1", "true", "yes", "on"}:
+        yield {"status": "verifying sha256 digest"}  # each blob was verified before it entered the store
+        for layer in (*manifest.layers, manifest.config):
+            if not _have(store, layer):
+                raise RegistryError(f"blob {layer.digest} is missing after download", 500)
+        yield {"status": "writing manifest"}
+        unused = await asyncio.to_thread(store.write_manifest, name, manifest, raw)
+    if unused:
         yield {"status": "removing unused layers"}  # blobs of the tag's previous version, as Ollama
-        store.remove_unreferenced(unused)
     yield {"status": "success"}
+
+
+async def _pull_layers(client: RegistryClient, store: Store, name: Name, manifest: Manifest) -> AsyncIterator[dict]:
+    seen: set[str] = set()
+    for layer in (*manifest.layers, manifest.config):
+        if layer.digest in seen:
+            continue
+        seen.add(layer.digest)
+        async with contextlib.aclosing(_pull_layer(client, store, name, layer)) as events:
+            async for event in events:
+                yield event
 
 
 async def pull(store: Store, name: Name, *, insecure: bool = False) -> AsyncIterator[dict]:

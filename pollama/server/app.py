@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pollama import __version__
 from pollama.api.errors import APIError
@@ -17,7 +18,7 @@ from pollama.config import Settings
 from pollama.config import settings as read_settings
 from pollama.store import Store
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "LastResort"]
 
 log = logging.getLogger("pollama")
 
@@ -81,7 +82,39 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
             continue
         app.include_router(mod.router)
     install_middleware(app, cfg)
+    app.add_middleware(LastResort)
     return app
+
+
+class LastResort:
+    """Answer an exception no handler took with a JSON 500 `{"error": ...}` (its traceback goes to the
+    log) and return normally: an `exception_handler(Exception)` would run in Starlette's
+    ServerErrorMiddleware, which re-raises, and uvicorn then closes the kept-alive connection. An
+    exception after the response started is re-raised: that response is cut short, so must be the
+    connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started or scope["type"] != "http":
+                raise
+            if isinstance(exc, APIError):  # raised outside the routes (a middleware): its own status
+                response = JSONResponse({"error": exc.message}, status_code=exc.status)
+            else:
+                log.exception("%s %s failed", scope.get("method"), scope.get("path"))
+                response = JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=500)
+            await response(scope, receive, send)
 
 
 def _env_flag(name: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -134,13 +134,17 @@ def _ggml_type(t: int) -> str:
 async def show(request: Request) -> Response:
     req = parse_request(await request.body(), ShowRequest)
     name = _required_name(req.model_name)
-    store = _store(request)
-    model = await asyncio.to_thread(load_model, store, name)
-    if req.system is not None:
-        model.system = req.system
-    if req.template is not None:
-        model.template = req.template
-    return JSONResponse(await asyncio.to_thread(show_model, model, req.verbose))
+    return JSONResponse(await asyncio.to_thread(_show, _store(request), name, req))
+
+
+def _show(store: Store, name: Name, req: ShowRequest) -> dict[str, Any]:
+    with store.hold() as hold:  # its blobs stay while they are read, whatever is deleted meanwhile
+        model = load_model(store, name, hold)
+        if req.system is not None:
+            model.system = req.system
+        if req.template is not None:
+            model.template = req.template
+        return show_model(model, req.verbose)
 
 
 @router.post("/api/create")
@@ -171,21 +175,27 @@ async def blob_upload(digest: str, request: Request) -> Response:
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
     loop = asyncio.get_running_loop()
 
-    def chunks() -> Any:
-        while True:
-            item = asyncio.run_coroutine_threadsafe(queue.get(), loop).result()
-            if item is None:
-                return
+    def chunks() -> Iterator[bytes]:
+        while (item := asyncio.run_coroutine_threadsafe(queue.get(), loop).result()) is not None:
             yield item
 
-    writer = asyncio.create_task(asyncio.to_thread(store.write_blob, chunks(), expected))
+    async def feed(item: bytes | None) -> bool:
+        """Queue `item` for the writer thread; False when the writer has stopped (a write failed)."""
+        put = asyncio.ensure_future(queue.put(item))
+        await asyncio.wait((put, writer), return_when=asyncio.FIRST_COMPLETED)
+        put.cancel()
+        return not writer.done()
+
+    writer = asyncio.ensure_future(asyncio.to_thread(store.write_blob, chunks(), expected))
     try:
         async for chunk in request.stream():
-            if chunk:
-                await queue.put(chunk)
+            if chunk and not await feed(chunk):
+                break  # the rest of the body is discarded by the server once the error is answered
     finally:
-        await queue.put(None)
-    await writer
+        await feed(None)  # the writer thread ends (and drops its temp file) whatever happened here
+        [result] = await asyncio.gather(writer, return_exceptions=True)
+    if isinstance(result, BaseException):
+        raise result  # a full disk: 500 "write ...: no space left on device"
     return Response(status_code=201)
 
 

@@ -5,15 +5,18 @@ from pollama.store.layout import (
     MANIFEST_MEDIA_TYPE,
     MEDIA,
     DigestMismatch,
+    Hold,
     Layer,
     Manifest,
     Store,
+    StoreError,
     check_digest,
+    disk_op,
 )
 from pollama.store.model import Model, load_model
 from pollama.store.names import Name, parse_name
 
 __all__ = [
-    "CONFIG_MEDIA_TYPE", "MANIFEST_MEDIA_TYPE", "MEDIA", "DigestMismatch", "Layer", "Manifest", "Store",
-    "check_digest", "Model", "load_model", "Name", "parse_name",
+    "CONFIG_MEDIA_TYPE", "MANIFEST_MEDIA_TYPE", "MEDIA", "DigestMismatch", "Hold", "Layer", "Manifest", "Store",
+    "StoreError", "check_digest", "disk_op", "Model", "load_model", "Name", "parse_name",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pollama.gguf import GGUFInfo, read_gguf
-from pollama.store.layout import Manifest, Store
+from pollama.store.layout import Hold, Layer, Manifest, Store
 from pollama.store.names import Name
 
 __all__ = ["Model", "load_model", "gguf_info", "capabilities_of"]
@@ -97,40 +98,48 @@ def _text(store: Store, digest: str) -> str:
     return store.blob_path(digest).read_text(encoding="utf-8")
 
 
-def load_model(store: Store, name: Name) -> Model:
-    """Resolve a name; raises ModelNotFound (404)."""
-    manifest = store.read_manifest(name)
-    path = store.manifest_path(name)
-    try:
-        config = store.read_json_blob(manifest.config.digest)
-    except (FileNotFoundError, json.JSONDecodeError):
-        config = {}
-    model = Model(
-        name=name,
-        manifest=manifest,
-        digest=store.manifest_digest(name),
-        config=config if isinstance(config, dict) else {},
-        modified_at=dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone(),
-    )
-    for layer in manifest.layers:
-        kind = layer.media_type.rsplit(".", 1)[-1]
-        if kind == "model":
-            model.model_path = store.blob_path(layer.digest)
-            model.model_digest = layer.digest
-        elif kind == "adapter":
-            model.adapters.append(store.blob_path(layer.digest))
-        elif kind == "projector":
-            model.projectors.append(store.blob_path(layer.digest))
-        elif kind == "template":
-            model.template = _text(store, layer.digest)
-        elif kind == "system":
-            model.system = _text(store, layer.digest)
-        elif kind == "license":
-            model.license.append(_text(store, layer.digest))
-        elif kind == "params":
-            params = store.read_json_blob(layer.digest)
-            model.params = params if isinstance(params, dict) else {}
-        elif kind == "messages":
-            messages = store.read_json_blob(layer.digest)
-            model.messages = messages if isinstance(messages, list) else []
+def load_model(store: Store, name: Name, hold: Hold | None = None) -> Model:
+    """Resolve a name, as one consistent version of it; raises ModelNotFound (404). With `hold`, its
+    blobs stay in the store until the hold ends, whatever is deleted meanwhile."""
+    with store.lock:
+        raw, mtime = store.read_manifest_bytes(name)
+        manifest = Manifest.from_bytes(raw)
+        if hold is not None:
+            store.pin(hold, manifest.digests())
+        try:
+            config = store.read_json_blob(manifest.config.digest)
+        except (FileNotFoundError, json.JSONDecodeError):
+            config = {}
+        model = Model(
+            name=name,
+            manifest=manifest,
+            digest="sha256:" + hashlib.sha256(raw).hexdigest(),
+            config=config if isinstance(config, dict) else {},
+            modified_at=dt.datetime.fromtimestamp(mtime).astimezone(),
+        )
+        for layer in manifest.layers:
+            _add_layer(store, model, layer)
     return model
+
+
+def _add_layer(store: Store, model: Model, layer: Layer) -> None:
+    kind = layer.media_type.rsplit(".", 1)[-1]
+    if kind == "model":
+        model.model_path = store.blob_path(layer.digest)
+        model.model_digest = layer.digest
+    elif kind == "adapter":
+        model.adapters.append(store.blob_path(layer.digest))
+    elif kind == "projector":
+        model.projectors.append(store.blob_path(layer.digest))
+    elif kind == "template":
+        model.template = _text(store, layer.digest)
+    elif kind == "system":
+        model.system = _text(store, layer.digest)
+    elif kind == "license":
+        model.license.append(_text(store, layer.digest))
+    elif kind == "params":
+        params = store.read_json_blob(layer.digest)
+        model.params = params if isinstance(params, dict) else {}
+    elif kind == "messages":
+        messages = store.read_json_blob(layer.digest)
+        model.messages = messages if isinstance(messages, list) else []

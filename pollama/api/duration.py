@@ -9,11 +9,14 @@ __all__ = ["parse_duration", "FOREVER"]
 
 FOREVER = math.inf
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_LONGEST = 2**63 / 1e9  # Go's time.Duration (int64 nanoseconds) holds about 292 years
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 
 
 def parse_duration(value: object) -> float:
-    """Seconds; negative values mean forever (returned as `FOREVER`). Raises ValueError."""
+    """Seconds; negative values and those past Go's longest duration mean forever (`FOREVER`).
+
+    Raises ValueError, also for NaN (a timer cannot be set to it)."""
     if isinstance(value, bool):
         raise ValueError(f"invalid duration {value!r}")
     if isinstance(value, int | float):
@@ -38,4 +41,6 @@ def parse_duration(value: object) -> float:
             seconds = sign * total
     else:
         raise ValueError(f"invalid duration {value!r}")
-    return FOREVER if seconds < 0 else seconds
+    if math.isnan(seconds):
+        raise ValueError(f'time: invalid duration "{value}"')
+    return FOREVER if seconds < 0 or seconds >= _LONGEST else seconds

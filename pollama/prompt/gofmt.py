@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 __all__ = [
     "NO_VALUE", "Struct", "JSONMap", "JSONList", "PropertyType", "kind", "type_name", "is_true",
     "sprint", "sprintln", "sprintf", "format_value", "quote", "quote_rune", "json_marshal",
-    "html_escape", "js_escape", "url_query_escape", "format_float_v", "sorted_items",
+    "html_escape", "js_escape", "url_query_escape", "format_float_v", "sorted_items", "OrderedMap",
 ]
 
 
@@ -96,6 +96,10 @@ class JSONMap(dict):  # type: ignore[type-arg]
             return json_marshal(self)
         except ValueError:
             return ""
+
+
+class OrderedMap(dict):  # type: ignore[type-arg]
+    """Ollama's orderedmap (tool-call arguments, tool properties): marshals keys in insertion order."""
 
 
 class JSONList(list):  # type: ignore[type-arg]
@@ -839,7 +843,9 @@ def json_marshal(v: Any) -> str:
             parts.append(_json_string(json_name or name) + ":" + json_marshal(val))
         return "{" + ",".join(parts) + "}"
     if isinstance(v, Mapping):
-        items = sorted(((str(k), val) for k, val in v.items()), key=lambda kv: kv[0])
+        items = [(str(k), val) for k, val in v.items()]
+        if not isinstance(v, OrderedMap):
+            items.sort(key=lambda kv: kv[0])
         return "{" + ",".join(_json_string(k) + ":" + json_marshal(val) for k, val in items) + "}"
     if isinstance(v, (bytes, bytearray)):
         return _json_string(base64.b64encode(bytes(v)).decode())

@@ -49,7 +49,11 @@ def parse_tool_call(text: str) -> ToolCall:
 
 
 class DeepSeek3Parser:
+    """Also the base of Cogito's parser, which differs in the tool-call body and how echoed output looks."""
+
     has_tool_support = True
+    output_open = OUTPUT_BEGIN  # in content, the tag that starts echoed tool output
+    trim_before_output = False
 
     def __init__(self, has_thinking_support: bool = True) -> None:
         self.has_thinking_support = has_thinking_support
@@ -100,9 +104,9 @@ class DeepSeek3Parser:
             self._content.append(before.rstrip())
             self._buf, self._state = after, State.TOOL_CALLS
             return True
-        before, found, after = self._buf.partition(OUTPUT_BEGIN)
+        before, found, after = self._buf.partition(self.output_open)
         if found:
-            self._content.append(before)
+            self._content.append(before.rstrip() if self.trim_before_output else before)
             self._buf, self._state = after, State.TOOL_OUTPUT
             return True
         self._content.append(self._buf)
@@ -114,9 +118,9 @@ class DeepSeek3Parser:
         end = self._buf.find(CALL_END, start + len(CALL_BEGIN)) if start >= 0 else -1
         if end >= 0:
             try:
-                call = parse_tool_call(self._buf[start + len(CALL_BEGIN):end])
+                call = self.parse_tool_call(self._buf[start + len(CALL_BEGIN):end])
             except ValueError as e:
-                log.warning("deepseek tool call parsing failed: %s", e)
+                log.warning("%s: tool call parsing failed: %s", type(self).__name__, e)
             else:
                 call["function"]["index"] = self._calls
                 self._calls += 1
@@ -128,6 +132,10 @@ class DeepSeek3Parser:
             self._buf, self._state = after.lstrip(), State.CONTENT
             return True
         return False
+
+    @staticmethod
+    def parse_tool_call(text: str) -> ToolCall:
+        return parse_tool_call(text)
 
     def _eat_tool_output(self) -> bool:
         output, found, after = self._buf.partition(OUTPUT_END)

@@ -16,7 +16,7 @@ from enum import Enum, auto
 from typing import Any
 
 from pollama.prompt.parsers import Think, ToolCall, register
-from pollama.prompt.parsers._text import overlap, trailing_whitespace_len
+from pollama.prompt.parsers._think import take_thinking
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +85,11 @@ class DeepSeek3Parser:
                 State.TOOL_CALLS: self._eat_tool_calls, State.TOOL_OUTPUT: self._eat_tool_output}[self._state]()
 
     def _eat_thinking(self) -> bool:
-        before, found, after = self._buf.partition(THINK_END)
-        if found:
-            self._thinking.append(before.rstrip())
-            self._buf = after.lstrip()
+        thinking, self._buf, closed = take_thinking(self._buf, THINK_END)
+        self._thinking.append(thinking)
+        if closed:
             self._state = State.CONTENT
-            return True
-        held = overlap(self._buf, THINK_END)
-        kept = len(self._buf) - held
-        kept -= trailing_whitespace_len(self._buf[:kept])
-        self._thinking.append(self._buf[:kept])
-        self._buf = self._buf[kept:]
-        return False
+        return closed
 
     def _eat_content(self) -> bool:
         before, found, after = self._buf.partition(CALLS_BEGIN)

@@ -1,7 +1,8 @@
 """`qwen3-vl-instruct`, `qwen3-vl-thinking`: Qwen3-VL's ChatML with JSON tool calls (Ollama's
 model/renderers/qwen3vl.go).
 
-Also home of the image placeholders the Qwen vision renderers share (Ollama's image_tags.go).
+Also home of what Qwen3.5 shares with it: images as `[img-N]` tags or vision placeholders, the last
+real user query, the thinking switch.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from pollama.prompt.apijson import arguments_value, marshal, tool_value, with_spaces
 from pollama.prompt.renderers import Think, register
+from pollama.prompt.renderers._image_tags import with_image_tags
 from pollama.prompt.renderers.qwen3coder import IM_END, IM_START, tool_response
 
 VISION_PLACEHOLDER = "<|vision_start|><|image_pad|><|vision_end|>"
@@ -29,28 +31,11 @@ def think_enabled(think: Think) -> bool:
     return think is True or think in THINK_LEVELS
 
 
-def content_with_image_tags(content: str, image_count: int, offset: int) -> tuple[str, int]:
-    """`[img-N]` tags for a message's images, numbered from `offset` across the conversation: each `[img]`
-    placeholder takes the next number, tags for the rest go in front (a space before text that starts
-    with a non-space); content that already has `[img-` tags is left alone. Returns (text, next offset)."""
-    if not image_count or "[img-" in content:
-        return content, offset + image_count
-    prefix = []
-    for n in range(offset, offset + image_count):
-        if "[img]" in content:
-            content = content.replace("[img]", f"[img-{n}]", 1)
-        else:
-            prefix.append(f"[img-{n}]")
-    if prefix and content and not content[0].isspace():
-        prefix.append(" ")
-    return "".join(prefix) + content, offset + image_count
-
-
 def render_image_content(message: Mapping[str, Any], use_img_tags: bool, offset: int) -> tuple[str, int]:
     """A message's text with its images: `[img-N]` tags, or Qwen's vision placeholders in front."""
     content, images = message.get("content") or "", len(message.get("images") or [])
     if use_img_tags:
-        return content_with_image_tags(content, images, offset)
+        return with_image_tags(content, images, offset)
     return VISION_PLACEHOLDER * images + content, offset
 
 

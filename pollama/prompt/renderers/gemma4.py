@@ -266,7 +266,8 @@ class Gemma4Renderer:
         results = _results(loop, i) if calls else []
         for result in results:
             value = format_arg(self._content(result.get("content") or "", result))
-            out.append(f"<|tool_response>response:{_response_name(result, calls)}{{value:{value}}}<tool_response|>")
+            name = _response_name(result, calls)
+            out.append(f"<|tool_response>response:{name}{{value:{value}}}<tool_response|>")
         content, images = message.get("content") or "", message.get("images") or []
         if not is_model:
             content = content.strip()

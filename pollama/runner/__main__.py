@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import json
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
+import time
 
 __all__ = ["main", "parse_args"]
+
+_PARENT = os.getppid()  # read at import, as early as can be, to tell later whether the server died
+_PR_SET_PDEATHSIG = 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,7 +42,24 @@ def _emit(obj: dict[str, object]) -> None:
     sys.stdout.flush()
 
 
+def _exit_with_parent() -> None:
+    """Die with the server that started us, however it ends (SIGKILL included). Linux: the kernel sends
+    SIGKILL when the parent thread exits (the server spawns runners from its event-loop thread). Everywhere:
+    a thread that exits once the parent id changes, which also covers a parent gone before this ran."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    def watch() -> None:
+        while os.getppid() == _PARENT:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
+    _exit_with_parent()
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="runner: %(levelname)s %(message)s")
 

@@ -1,16 +1,27 @@
 """Ollama's model/renderers/qwen38_test.go: every case, same inputs and expected prompts.
 
-Not ported: the opt-in checks against the reference implementation (VERIFY_JINJA2 renders each case with
-the model's Jinja template through transformers; QWEN38_MODEL_DIR compares token ids with transformers'
-tokenizer): both need transformers and the model's files.
+Go checks the expected prompts against the model's Jinja template (Ollama's testdata copy) only when
+VERIFY_JINJA2 is set; here always, with pollama's HF-style Jinja rendering. Not ported: the token-id
+parity with transformers' tokenizer (QWEN38_MODEL_DIR), which needs the model's files.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from pollama.prompt.apijson import marshal, tool_value
+from pollama.prompt.render import render_jinja
 from pollama.prompt.renderers import RenderError
-from pollama.prompt.renderers.qwen35 import qwen38_reasoning_instructions, qwen38_renderer
+from pollama.prompt.renderers.qwen35 import (
+    normalize_qwen38_messages,
+    qwen38_reasoning_instructions,
+    qwen38_renderer,
+)
+
+TEMPLATE = (Path(__file__).parent / "testdata" / "qwen38_chat_template.jinja").read_text()
 
 XHIGH = ("Reasoning effort is set to xhigh. Please think carefully through the task, validate key assumptions, "
          "consider plausible alternatives, and prioritize correctness, consistency, and clarity in the final "
@@ -280,10 +291,31 @@ FLOW_CASES = [
 ]
 
 
+def render_reference(messages, tools, think, effort=""):
+    """The Jinja template's prompt for the same request, as Go's renderQwen38Jinja asks for it: images as
+    content parts, enable_thinking only when think is set, reasoning_effort only when given."""
+    def jinja_message(m):
+        parts = [{"type": "image"} for _ in m.get("images") or []]
+        parts += [{"type": "text", "text": m["content"]}] if parts and m.get("content") else []
+        return {**m, "content": parts or m.get("content") or "", "images": None}
+
+    extra = {} if think is None else {"enable_thinking": bool(think)}
+    extra.update({"reasoning_effort": effort} if effort else {})
+    tool_values = [json.loads(marshal(tool_value(t))) for t in tools or []]
+    return render_jinja(TEMPLATE, [jinja_message(m) for m in messages], tools=tool_values, extra=extra)
+
+
 @pytest.mark.parametrize("case", FLOW_CASES, ids=lambda c: c["name"])
 def test_matches_reference_flows(case):
     got = qwen38_renderer(use_img_tags=False).render(case["messages"], case.get("tools"), case.get("think"))
     assert got == case["want"]
+
+
+@pytest.mark.parametrize("case", FLOW_CASES, ids=lambda c: c["name"])
+def test_expected_prompts_match_jinja_template(case):
+    messages = normalize_qwen38_messages(case["messages"])
+    jinja = render_reference(messages, case.get("tools"), case.get("think"), case.get("jinjaEffort", ""))
+    assert jinja == case["want"]
 
 
 EFFORT_CASES = [
@@ -340,7 +372,9 @@ def test_assistant_prefill_known_jinja_difference():
         "\n"
         "Partial"
     )
-    assert qwen38_renderer(use_img_tags=False).render(messages, None, None) == want
+    got = qwen38_renderer(use_img_tags=False).render(messages, None, None)
+    assert got == want
+    assert render_reference(messages, None, None) == got + "<|im_end|>\n<|im_start|>assistant\n<think>\n"
 
 
 @pytest.mark.skip(reason="needs the Qwen3.8 model's tokenizer files (QWEN38_MODEL_DIR) and transformers")

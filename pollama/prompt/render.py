@@ -146,7 +146,8 @@ def _message(m: Mapping[str, Any]) -> TemplateMessage:
         ))
     return TemplateMessage(
         Role=m.get("role") or "", Content=m.get("content") or "", Thinking=m.get("thinking") or "",
-        Images=list(m.get("images") or []) or None, ToolCalls=calls or None,
+        Images=JSONList(m.get("images") or [], nil=not m.get("images")),
+        ToolCalls=JSONList(calls, nil=not calls),  # Go's nil slice: empty, and `len` gives 0
         ToolName=m.get("tool_name") or "", ToolCallID=m.get("tool_call_id") or "",
     )
 
@@ -159,7 +160,7 @@ def think_values(think: ThinkArg) -> tuple[bool, str, bool]:
     if isinstance(think, bool):
         return think, "medium" if think else "", True
     level = str(think)
-    return level in ("high", "medium", "low"), level, True
+    return level in ("high", "medium", "low", "max"), level, True
 
 
 @functools.lru_cache(maxsize=64)

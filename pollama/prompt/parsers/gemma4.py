@@ -16,6 +16,7 @@ from typing import Any
 from pollama.prompt.apijson import marshal
 from pollama.prompt.parsers import Think, ToolCall, register
 from pollama.prompt.parsers._text import overlap, trailing_whitespace_len
+from pollama.prompt.parsers._think import take_thinking
 from pollama.prompt.parsers._values import loads_json
 
 __all__ = ["Gemma4Parser", "args_to_json", "parse_tool_call", "repair_candidates",
@@ -332,13 +333,12 @@ class Gemma4Parser:
             elif not done and CHANNEL_NAME.startswith(self._buf):
                 return [], False
             self._strip_channel_name = False
-        buf = self._buf
-        if THINK_CLOSE in buf:
-            thinking, _, rest = buf.partition(THINK_CLOSE)
-            self._buf, self._eat = rest.lstrip(), self._eat_content
-            thinking = thinking.rstrip()
-            return ([("thinking", thinking)] if thinking else []), True
-        return self._emit("thinking", 0 if done else _hold_back(buf, (THINK_CLOSE,))), False
+        if done and THINK_CLOSE not in self._buf:
+            return self._emit("thinking", 0), False
+        thinking, self._buf, closed = take_thinking(self._buf, THINK_CLOSE)
+        if closed:
+            self._eat = self._eat_content
+        return ([("thinking", thinking)] if thinking else []), closed
 
     def _eat_call(self, done: bool) -> tuple[list[Event], bool]:
         body, found, rest = self._buf.partition(CALL_CLOSE)

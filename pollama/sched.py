@@ -3,6 +3,10 @@
 One runner process per loaded model (pollama.runner). A request `acquire`s a runner, which loads it
 if needed (or reloads it when num_ctx/num_batch/num_thread differ), and `release`s it when done;
 the last release arms the keep_alive timer.
+
+Load-time options are clamped, never refused (as Ollama clamps num_ctx and num_batch): num_ctx to
+MIN_CTX..the model's training context, num_batch to 1..num_ctx, num_thread to 1..the CPUs this process
+may use; 0 or less means the default. Values that clamp to the loaded runner's key reuse it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ __all__ = ["Scheduler", "Loaded", "RunnerKey"]
 
 log = logging.getLogger("pollama")
 DEFAULT_PARALLEL = 4
+DEFAULT_BATCH = 512
+SHUTTING_DOWN = "server is shutting down"
+MIN_CTX = 16
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,11 @@ class Loaded:
     @property
     def name(self) -> Name:
         return self.model.name
+
+
+def _positive(value: Any) -> int:
+    """An integer option's value, or 0 where it is missing or not positive (the default applies)."""
+    return max(int(value or 0), 0)
 
 
 def _available_memory() -> int:
@@ -89,6 +101,7 @@ class Scheduler:
         self.loaded: dict[tuple[str, ...], Loaded] = {}
         self.lock = asyncio.Lock()
         self.pending = 0
+        self.closed = False  # shutting down: nothing loads any more
         self.default_keep_alive = self._keep_alive(cfg.keep_alive, 300.0)
         self.max_loaded = cfg.max_loaded_models if cfg.max_loaded_models > 0 else 3
         self.threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else
@@ -108,13 +121,14 @@ class Scheduler:
 
     # ---- acquire / release ---------------------------------------------------------------------
     def runner_key(self, model: Model, options: dict[str, Any], embedding: bool) -> RunnerKey:
+        """The runner a request needs, its load-time options clamped (see the module docstring)."""
         info = model.info()
         train = info.context_length if info else 0
-        num_ctx = int(options.get("num_ctx") or self.cfg.context_length)
-        if train:
-            num_ctx = min(num_ctx, train)
-        num_thread = int(options.get("num_thread") or 0) or self.threads
-        return RunnerKey(max(num_ctx, 16), max(int(options.get("num_batch") or 512), 1), num_thread, embedding)
+        num_ctx = _positive(options.get("num_ctx")) or self.cfg.context_length
+        num_ctx = max(min(num_ctx, train) if train else num_ctx, MIN_CTX)
+        num_batch = min(_positive(options.get("num_batch")) or DEFAULT_BATCH, num_ctx)
+        num_thread = min(_positive(options.get("num_thread")) or self.threads, self.threads)
+        return RunnerKey(num_ctx, num_batch, num_thread, embedding)
 
     @contextlib.asynccontextmanager
     async def use(self, model: Model, options: dict[str, Any], keep_alive: Any = None,
@@ -138,6 +152,8 @@ class Scheduler:
             t0 = time.perf_counter()
             loaded_now = False
             while True:
+                if self.closed:
+                    raise APIError(SHUTTING_DOWN, 503)
                 async with self.lock:
                     current = self.loaded.get(model.name.key())
                     if current is not None and current.runner.alive and not current.closing \
@@ -229,18 +245,21 @@ class Scheduler:
             )
         except RunnerError as e:
             raise APIError(f"llama runner process has terminated: {e}", 500) from None
+        if self.closed:  # shut down while this runner was loading
+            await runner.stop()
+            raise APIError(SHUTTING_DOWN, 503)
         size = (model.model_path.stat().st_size + kv_bytes_per_token(model) * key.num_ctx * parallel)
         loaded = Loaded(model=model, key=key, runner=runner, parallel=parallel, size=size)
         self.loaded[model.name.key()] = loaded
         return loaded
 
-    async def _unload(self, loaded: Loaded) -> None:
+    async def _unload(self, loaded: Loaded, reason: str | None = None) -> None:
         if self.loaded.get(loaded.name.key()) is loaded:
             del self.loaded[loaded.name.key()]
         if loaded.timer is not None:
             loaded.timer.cancel()
         loaded.idle.set()
-        await loaded.runner.stop()
+        await loaded.runner.stop(reason=reason)
         log.info("unloaded %s", loaded.name.display)
 
     async def _unload_locked(self, loaded: Loaded) -> None:
@@ -260,8 +279,9 @@ class Scheduler:
         return True
 
     async def shutdown(self) -> None:
-        for loaded in list(self.loaded.values()):
-            await self._unload(loaded)
+        """Stop every runner at once: requests in flight end with an error, waiting ones are refused."""
+        self.closed = True
+        await asyncio.gather(*(self._unload(lo, SHUTTING_DOWN) for lo in list(self.loaded.values())))
 
     def running(self) -> list[Loaded]:
         return sorted(self.loaded.values(), key=lambda lo: lo.name.display)

@@ -28,12 +28,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pollama.config import settings
     from pollama.server.app import create_app
 
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            # stop the runners first: streams in flight end with an error line at once instead of holding
+            # the shutdown until uvicorn's grace period runs out and cuts them off
+            scheduler = getattr(app.state, "scheduler", None)
+            if scheduler is not None:
+                await scheduler.shutdown()
+            await super().shutdown(sockets)
+
     cfg = settings()
     logging.basicConfig(level=logging.DEBUG if cfg.debug else logging.INFO,
                         format="time=%(asctime)s level=%(levelname)s msg=%(message)s")
-    uvicorn.run(create_app(cfg), host=cfg.host.host, port=cfg.host.port, log_level="warning",
-                timeout_graceful_shutdown=3)
-    return 0
+    app = create_app(cfg)
+    server = Server(uvicorn.Config(app, host=cfg.host.host, port=cfg.host.port, log_level="warning",
+                                   timeout_graceful_shutdown=3))
+    server.run()
+    return 0 if server.started else 1
 
 
 def cmd_list(args: argparse.Namespace) -> int:

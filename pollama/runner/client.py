@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from pollama.api.errors import APIError
+
 __all__ = ["RunnerError", "RunnerProcess", "UNEXPECTED_STOP"]
 
 log = logging.getLogger("pollama.runner.client")
@@ -22,8 +24,13 @@ UNEXPECTED_STOP = ("model runner has unexpectedly stopped, this may be due to re
 _LINE_LIMIT = 256 << 20
 
 
-class RunnerError(RuntimeError):
-    """The runner refused a request, failed to start, or died."""
+class RunnerError(APIError):
+    """The runner refused a request (status 400, as its error reply says), failed to start, or died (500).
+
+    An APIError, so every route answers it with its status without looking at the message."""
+
+    def __init__(self, message: str, status: int = 500) -> None:
+        super().__init__(message, status)
 
 
 def _child_env() -> dict[str, str]:
@@ -43,6 +50,7 @@ class RunnerProcess:
         self.info = info
         self._tail = stderr_tail
         self._stderr_task = stderr_task
+        self._stop_reason: str | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------------
     @classmethod
@@ -69,8 +77,10 @@ class RunnerProcess:
         try:
             assert proc.stdout is not None
             line = await asyncio.wait_for(proc.stdout.readline(), timeout)
-        except (TimeoutError, asyncio.CancelledError):
+        except (TimeoutError, asyncio.CancelledError) as e:
             await cls._kill(proc, task)
+            if isinstance(e, asyncio.CancelledError):  # the request that wanted it is gone
+                raise
             raise RunnerError("timed out waiting for the model runner to load the model") from None
         msg: dict[str, Any] = {}
         with contextlib.suppress(ValueError):
@@ -129,8 +139,10 @@ class RunnerProcess:
     def stderr_tail(self) -> list[str]:
         return list(self._tail)
 
-    async def stop(self, timeout: float = 5.0) -> None:
-        """Terminate the runner (kill it if it does not exit within `timeout`)."""
+    async def stop(self, timeout: float = 5.0, reason: str | None = None) -> None:
+        """Terminate the runner (kill it if it does not exit within `timeout`); requests in flight fail
+        with `reason` (status 503) if one is given."""
+        self._stop_reason = reason
         if self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.terminate()
@@ -147,6 +159,8 @@ class RunnerProcess:
     async def _died(self) -> RunnerError:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(self.proc.wait()), 2)
+        if self._stop_reason:
+            return RunnerError(self._stop_reason, 503)
         if self.proc.returncode is None:
             return RunnerError("model runner closed the connection unexpectedly")
         await asyncio.sleep(0.05)  # let the last stderr lines arrive
@@ -178,7 +192,7 @@ class RunnerProcess:
                     raise await self._died()
                 msg = json.loads(line)
                 if "error" in msg:
-                    raise RunnerError(str(msg["error"]))
+                    raise RunnerError(str(msg["error"]), 400 if msg.get("status") == 400 else 500)
                 yield msg
                 if msg.get("done"):
                     return

@@ -5,6 +5,8 @@ n_batch tokens in all) into one batch, decodes it, and samples only the rows tha
 A request takes the free slot whose cached tokens share the longest prefix with its prompt, so only the
 rest of the prompt is evaluated (among slots within PREFIX_SLACK tokens of the longest, the one that keeps
 the busy sequences closest together). A full slot shifts its context (keep num_keep, drop half of the rest).
+A generation that repeats one token's text (whitespace trimmed) more than REPEAT_LIMIT times in a row ends
+there ("stop"), before the repeat that crossed the limit, as Ollama's runner client aborts it.
 
 Output is sent at most every `flush_interval` seconds per request (the first text at once; everything
 waiting before a step that evaluates prompt tokens, since such a step can be slow). Each reply line
@@ -34,6 +36,7 @@ __all__ = ["Sink", "Completion", "Embedding", "Engine"]
 log = logging.getLogger("pollama.runner")
 _dumps = json.dumps
 PREFIX_SLACK = 8  # cached tokens a request may give up to keep the batch's sequences together
+REPEAT_LIMIT = 30  # Ollama's limit on repeats of the same (trimmed) token text in a row
 
 
 class Sink(Protocol):
@@ -88,6 +91,8 @@ class _Slot:
     lp_pending: list[dict[str, Any]] = field(default_factory=list)
     out: str = ""  # text not sent yet
     t_sent: int | None = None  # when text was last sent (perf_counter_ns); None: nothing sent yet
+    last_piece: bytes = b""  # the last token's text, whitespace trimmed
+    repeats: int = 0  # how many tokens in a row repeated last_piece
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -241,6 +246,8 @@ class Engine:
         s.lp_pending = []
         s.out = ""
         s.t_sent = None
+        s.last_piece = b""
+        s.repeats = 0
         self._order.append(s)
 
     def _release(self, s: _Slot) -> None:
@@ -361,11 +368,11 @@ class Engine:
 
     def _on_token(self, s: _Slot, req: Completion, tok: int, row: int) -> None:
         model = self.model
-        if model.is_eog(tok):
+        piece = model.piece(tok)
+        if model.is_eog(tok) or self._repeating(s, piece):
             self._finish(s, "stop")
             return
         s.generated.append(tok)
-        piece = model.piece(tok)
         if req.logprobs:
             s.lp_pending.append(token_logprobs(lc.llama_get_logits_ith(self.ctx, row), model.n_vocab, tok,
                                                req.top_logprobs, model.piece))
@@ -383,6 +390,17 @@ class Engine:
             s.next_token = tok
             if s.out and (s.t_sent is None or self._now - s.t_sent >= self._flush_ns):
                 self._send(s)
+
+    @staticmethod
+    def _repeating(s: _Slot, piece: bytes) -> bool:
+        """Count `piece` against the repeat limit; True once the generation is looping on it."""
+        text = piece.strip()
+        if text != s.last_piece:
+            s.last_piece = text
+            s.repeats = 0
+            return False
+        s.repeats += 1
+        return s.repeats > REPEAT_LIMIT
 
     def _send(self, s: _Slot) -> None:
         """Send the slot's waiting text (with the logprobs of the tokens it came from)."""

@@ -1,7 +1,8 @@
 """The runner's socket protocol: one TCP connection per request, JSON lines both ways.
 
 The client writes one JSON line; the runner answers with JSON lines, the last one has `"done": true` or
-is `{"error": "..."}`. Closing the connection cancels the request. The engine thread writes replies
+is `{"error": "...", "status": 400}`: status 400 when the runner refused the request (RequestError), none
+for a failure. Closing the connection cancels the request. The engine thread writes replies
 straight to the socket (non-blocking); only if the client falls behind does the connection's own thread
 flush the rest, so a slow reader never stalls the other slots.
 """
@@ -24,7 +25,7 @@ __all__ = ["SocketSink", "RunnerServer", "RequestError", "MAX_REQUEST"]
 
 log = logging.getLogger("pollama.runner")
 MAX_REQUEST = 256 << 20
-CONTEXT_ERROR = "input length exceeds the context length"
+CONTEXT_ERROR = "the input length exceeds the context length"  # Ollama's words
 
 
 class RequestError(ValueError):
@@ -149,9 +150,9 @@ class RunnerServer:
                     raise RequestError("request must be a JSON object")
                 self._dispatch(conn, req)
             except (RequestError, OptionsError) as e:
-                self._reply(conn, {"error": str(e)})
+                self._reply(conn, {"error": str(e), "status": 400})
             except json.JSONDecodeError as e:
-                self._reply(conn, {"error": f"invalid request: {e}"})
+                self._reply(conn, {"error": f"invalid request: {e}", "status": 400})
         except Exception as e:  # never let one connection take the runner down
             log.exception("request failed")
             try:
@@ -246,7 +247,9 @@ class RunnerServer:
             Sampler(vocab, n_vocab, opts, self.n_ctx, grammar).close()  # reject a bad grammar now
         sampler = Sampler(vocab, n_vocab, opts, self.n_ctx, None if trigger else grammar)
         sampler.accept_history(tokens)
-        limit = opts.num_predict if opts.num_predict > 0 else 10 * self.n_ctx
+        limit = 10 * self.n_ctx  # Ollama's bound on num_predict, so that no request runs on forever
+        if 0 < opts.num_predict < limit:
+            limit = opts.num_predict
         conn.setblocking(False)
         sink = SocketSink(conn)
         work = Completion(tokens=tokens, opts=opts, sampler=sampler, sink=sink, limit=limit,
@@ -263,7 +266,7 @@ class RunnerServer:
             raise RequestError("content must be a string")
         tokens = self.model.tokenize(content, add_special=True, parse_special=True)
         if not tokens:
-            raise RequestError("input is empty")
+            raise RequestError("Input content cannot be empty")  # llama.cpp's server (and so Ollama)
         if len(tokens) > self.n_ctx:
             if req.get("truncate") is False:
                 raise RequestError(CONTEXT_ERROR)

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from pollama.api.errors import APIError, BadRequest
 from pollama.api.types import ChatRequest, json_object
+from pollama.server.streaming import collect, until_disconnected
 from pollama.server.tool_choice import chat_events, new_id, plan_tools
 
 __all__ = ["router", "anthropic_error", "messages_request", "message_response", "MessageEvents"]
@@ -389,11 +390,9 @@ def _event(name: str, payload: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
 
 
-async def _stream(items: AsyncIterator[dict[str, Any]], events: MessageEvents) -> Response:
+async def _stream(request: Request, items: AsyncIterator[dict[str, Any]], events: MessageEvents) -> Response:
     try:
-        first = await anext(items)
-    except StopAsyncIteration:
-        first = None
+        first = await until_disconnected(request, anext(items, None))
     except APIError as e:
         await items.aclose()
         return JSONResponse(anthropic_error(e), status_code=e.status)
@@ -442,12 +441,8 @@ async def messages(request: Request) -> Response:
     req, plan = await plan_tools(store, req, tools, mode, name)
     items = chat_events(store, sched, req, plan, t0)
     if req.stream:
-        return await _stream(items, MessageEvents(body["model"], estimate_tokens(body)))
-    try:
-        collected = [item async for item in items]
-    finally:
-        await items.aclose()
-    return JSONResponse(message_response(body["model"], collected))
+        return await _stream(request, items, MessageEvents(body["model"], estimate_tokens(body)))
+    return JSONResponse(message_response(body["model"], await until_disconnected(request, collect(items))))
 
 
 @router.post("/v1/messages/count_tokens")

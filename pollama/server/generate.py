@@ -23,7 +23,7 @@ from pollama.api.errors import APIError, BadRequest
 from pollama.api.types import ChatRequest, EmbeddingsRequest, EmbedRequest, GenerateRequest, parse_request
 from pollama.grammar import grammar_for_format
 from pollama.sched import Scheduler
-from pollama.server.streaming import ndjson_or_single
+from pollama.server.streaming import ndjson_or_single, until_disconnected
 from pollama.store import Model, Store, load_model, parse_name
 
 __all__ = ["router", "generate_stream", "chat_stream", "embed_texts", "now_iso", "resolve_model"]
@@ -150,17 +150,11 @@ class _Output:
         return thinking, content, calls
 
 
-async def _completion(runner: Any, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-    from pollama.runner.client import RunnerError
-
-    stream = runner.completion(body)
-    try:
+async def _runner_stream(runner: Any, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    """The runner's reply lines; closing this closes the connection, which cancels the generation."""
+    async with contextlib.aclosing(runner.completion(body)) as stream:
         async for item in stream:
             yield item
-    except RunnerError as e:
-        raise APIError(str(e), 500) from None
-    finally:
-        await stream.aclose()
 
 
 def _runner_request(prompt: str | None, tokens: list[int] | None, options: dict[str, Any], grammar: str | None,
@@ -218,7 +212,7 @@ async def generate_stream(store: Store, sched: Scheduler, req: GenerateRequest,
             tokens = list(req.context) + await loaded.runner.tokenize(prompt)
         body = _runner_request(prompt, tokens, options, grammar, out.close_tag if grammar else None,
                                req.logprobs, req.top_logprobs)
-        async for item in _completion(loaded.runner, body):
+        async for item in _runner_stream(loaded.runner, body):
             if item.get("done"):
                 think_text, content, _ = out.finish()
                 if think_text or content:
@@ -285,7 +279,7 @@ async def generate(request: Request) -> Response:
     req = parse_request(await request.body(), GenerateRequest)
     store, sched = _state(request)
     return await ndjson_or_single(_ollama_fields(generate_stream(store, sched, req, t0)), req.stream is not False,
-                                  collapse=_collapse_generate)
+                                  collapse=_collapse_generate, request=request)
 
 
 def _collapse_generate(items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -388,7 +382,7 @@ async def chat_stream(store: Store, sched: Scheduler, req: ChatRequest, t0: floa
         out = _Output(model, thinking, prompt, tools)
         body = _runner_request(prompt, tokens, options, grammar, out.close_tag if grammar else None,
                                req.logprobs, req.top_logprobs)
-        async for item in _completion(loaded.runner, body):
+        async for item in _runner_stream(loaded.runner, body):
             if item.get("done"):
                 think_text, content, calls = out.finish()
                 if think_text or content or calls:
@@ -437,7 +431,7 @@ async def chat(request: Request) -> Response:
     req = parse_request(await request.body(), ChatRequest)
     store, sched = _state(request)
     return await ndjson_or_single(_ollama_fields(chat_stream(store, sched, req, t0)), req.stream is not False,
-                                  collapse=collapse_chat)
+                                  collapse=collapse_chat, request=request)
 
 
 # ---- embeddings -----------------------------------------------------------------------------------
@@ -451,8 +445,6 @@ async def embed_texts(store: Store, sched: Scheduler, raw_name: str, texts: list
                       options: dict[str, Any] | None = None,
                       keep_alive: Any = None) -> tuple[Model, list[list[float]], int, float]:
     """(model, vectors, prompt tokens, load seconds)."""
-    from pollama.runner.client import RunnerError
-
     model = await resolve_model(store, raw_name)
     opts = _options(model, options)
     if dimensions is not None and dimensions <= 0:
@@ -461,11 +453,7 @@ async def embed_texts(store: Store, sched: Scheduler, raw_name: str, texts: list
         await sched.unload_name(model.name)
         return model, [], 0, 0.0
     async with sched.use(model, opts, keep_alive, embedding=True) as (loaded, load_seconds):
-        try:
-            results = await asyncio.gather(*(loaded.runner.embed(t, truncate) for t in texts))
-        except RunnerError as e:
-            msg = str(e)
-            raise (BadRequest(msg) if "context length" in msg else APIError(msg, 500)) from None
+        results = await asyncio.gather(*(loaded.runner.embed(t, truncate) for t in texts))
     vectors, count = [], 0
     for r in results:
         v = [float(x) for x in r["embedding"]]
@@ -489,9 +477,9 @@ async def embed(request: Request) -> Response:
         texts = list(req.input)  # type: ignore[arg-type]
     else:
         raise BadRequest("invalid input type: token ids are accepted on /v1/embeddings only")
-    model, vectors, count, load_seconds = await embed_texts(
+    model, vectors, count, load_seconds = await until_disconnected(request, embed_texts(
         store, sched, req.model_name, texts, truncate=req.truncate is not False, dimensions=req.dimensions,
-        options=req.options, keep_alive=req.keep_alive)
+        options=req.options, keep_alive=req.keep_alive))
     return JSONResponse({"model": model.name.display, "embeddings": vectors,
                          "total_duration": int((time.perf_counter() - t0) * 1e9),
                          "load_duration": int(load_seconds * 1e9), "prompt_eval_count": count})
@@ -502,8 +490,8 @@ async def embeddings(request: Request) -> Response:
     req = parse_request(await request.body(), EmbeddingsRequest)
     store, sched = _state(request)
     texts = [req.prompt] if req.prompt else []
-    _, vectors, _, _ = await embed_texts(store, sched, req.model_name, texts, normalize=False,
-                                         options=req.options, keep_alive=req.keep_alive)
+    _, vectors, _, _ = await until_disconnected(request, embed_texts(
+        store, sched, req.model_name, texts, normalize=False, options=req.options, keep_alive=req.keep_alive))
     return JSONResponse({"embedding": vectors[0] if vectors else []})
 
 

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from pollama.api.errors import APIError, BadRequest, ModelNotFound
 from pollama.api.types import ChatRequest, GenerateRequest, json_object
+from pollama.server.streaming import collect, until_disconnected
 from pollama.server.tool_choice import chat_events, new_id, plan_tools
 
 __all__ = ["router", "openai_error", "chat_request", "completion_request", "embedding_inputs",
@@ -400,13 +401,12 @@ def _sse_line(payload: Any) -> bytes:
 
 
 async def sse(items: AsyncIterator[dict[str, Any]], convert: Callable[[dict[str, Any]], list[dict[str, Any]]],
-              done_marker: bool = True) -> Response:
+              done_marker: bool = True, request: Request | None = None) -> Response:
     """An SSE response of `convert(item)` payloads and `data: [DONE]`; an error before the first item is
-    an HTTP error in OpenAI's shape, one after it an `error` payload."""
+    an HTTP error in OpenAI's shape, one after it an `error` payload. A client that disconnects before the
+    first item cancels the work."""
     try:
-        first = await anext(items)
-    except StopAsyncIteration:
-        first = None
+        first = await until_disconnected(request, anext(items, None))
     except APIError as e:
         await items.aclose()
         return _error_response(e)
@@ -431,13 +431,6 @@ async def sse(items: AsyncIterator[dict[str, Any]], convert: Callable[[dict[str,
 
     return StreamingResponse(body(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-async def _collect(items: AsyncIterator[dict[str, Any]]) -> list[dict[str, Any]]:
-    try:
-        return [item async for item in items]
-    finally:
-        await items.aclose()
 
 
 def _route(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -474,8 +467,8 @@ async def chat_completions(request: Request) -> Response:
     if req.stream:
         opts = body.get("stream_options")
         include_usage = bool(isinstance(opts, dict) and opts.get("include_usage"))
-        return await sse(items, ChatChunks(model, include_usage).convert)
-    return JSONResponse(chat_completion(model, await _collect(items)))
+        return await sse(items, ChatChunks(model, include_usage).convert, request=request)
+    return JSONResponse(chat_completion(model, await until_disconnected(request, collect(items))))
 
 
 # ---- /v1/completions ------------------------------------------------------------------------------
@@ -511,8 +504,8 @@ async def completions(request: Request) -> Response:
                 return [chunk, completion([], _usage(item))]
             return [chunk]
 
-        return await sse(items, convert)
-    collected = await _collect(items)
+        return await sse(items, convert, request=request)
+    collected = await until_disconnected(request, collect(items))
     text = "".join(i.get("response", "") for i in collected)
     final = collected[-1] if collected else {}
     return JSONResponse(completion([_completion_choice(text, _finish_reason(final.get("done_reason"), False))],
@@ -580,8 +573,8 @@ async def embeddings(request: Request) -> Response:
     if token_lists:
         texts = iter(await _detokenize(store, sched, model, token_lists))
         inputs = [next(texts) if isinstance(x, list) else x for x in inputs]
-    _, vectors, count, _ = await embed_texts(store, sched, model, [str(x) for x in inputs], dimensions=dimensions,
-                                             keep_alive=body.get("keep_alive"))
+    _, vectors, count, _ = await until_disconnected(request, embed_texts(
+        store, sched, model, [str(x) for x in inputs], dimensions=dimensions, keep_alive=body.get("keep_alive")))
     data = [{"object": "embedding", "index": i,
              "embedding": _b64_floats(v) if fmt.lower() == "base64" else v} for i, v in enumerate(vectors)]
     return JSONResponse({"object": "list", "data": data, "model": model,

@@ -1,19 +1,68 @@
-"""NDJSON responses the way Ollama streams them, and the stream=false collapse."""
+"""NDJSON responses the way Ollama streams them, the stream=false collapse, and cancelling a request's
+work when its client disconnects."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from pollama.api.errors import APIError
 
-__all__ = ["ndjson_or_single", "error_response", "dumps"]
+__all__ = ["ndjson_or_single", "error_response", "dumps", "collect", "until_disconnected", "ClientDisconnected"]
 
 log = logging.getLogger("pollama")
+T = TypeVar("T")
+
+
+class ClientDisconnected(APIError):
+    """The client went away before its answer was ready; no one reads this error."""
+
+    status = 499  # nginx's "client closed request"
+
+    def __init__(self) -> None:
+        super().__init__("client disconnected")
+
+
+async def _disconnect(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def until_disconnected(request: Request | None, work: Awaitable[T]) -> T:
+    """`await work`, unless the client disconnects first: then `work` is cancelled (its runner stops
+    generating, a request still waiting in the scheduler's queue leaves it) and ClientDisconnected is
+    raised. Call it once the request body has been read; `request=None` just awaits `work`."""
+    if request is None:
+        return await work
+    task = asyncio.ensure_future(work)
+    watch = asyncio.ensure_future(_disconnect(request))
+    try:
+        await asyncio.wait((task, watch), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+        gone = not task.done()
+        if gone:
+            task.cancel()
+            await asyncio.wait((task,))  # its cleanup (runner connection, scheduler slot) is done
+    if gone:
+        if not task.cancelled():
+            task.exception()  # whatever the cancelled work raised: no one is left to tell
+        raise ClientDisconnected()
+    return task.result()
+
+
+async def collect(items: AsyncIterator[T]) -> list[T]:
+    """All of `items`, closing the iterator however it ends."""
+    try:
+        return [item async for item in items]
+    finally:
+        await items.aclose()
 
 
 def dumps(obj: Any) -> bytes:
@@ -32,28 +81,24 @@ async def ndjson_or_single(
     items: AsyncIterator[dict[str, Any]],
     stream: bool,
     collapse: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
+    request: Request | None = None,
 ) -> Response:
     """Stream `items` as NDJSON, or (stream=False) answer with one object.
 
     An error before the first item becomes an HTTP error status; after it, an `{"error": ...}` line, as
     Ollama does. `collapse` merges all items into the single non-streamed object (default: the last one).
+    With `request`, a client that disconnects before its answer (or its first line) cancels the work.
     """
     try:
-        first = await anext(items)
-    except StopAsyncIteration:
-        first = None
+        if not stream:
+            collected = await until_disconnected(request, collect(items))
+            if not collected:
+                return JSONResponse({})
+            return JSONResponse(collapse(collected) if collapse else collected[-1])
+        first = await until_disconnected(request, anext(items, None))
     except APIError as e:
+        await items.aclose()
         return error_response(e)
-    if not stream:
-        collected = [first] if first is not None else []
-        try:
-            async for item in items:
-                collected.append(item)
-        except APIError as e:
-            return error_response(e)
-        if not collected:
-            return JSONResponse({})
-        return JSONResponse(collapse(collected) if collapse else collected[-1])
 
     async def body() -> AsyncIterator[bytes]:
         if first is not None:

@@ -195,6 +195,22 @@ def test_context_shift_past_ctx(loop: Loop, small: RunnerProcess) -> None:
     assert len(done["context"]) > 64 and text
 
 
+def test_num_predict_is_bounded_by_ten_contexts(loop: Loop, small: RunnerProcess) -> None:
+    opts = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "seed": 3, "num_predict": 2000}  # never ends early
+    # Ollama: at most 10 x num_ctx tokens, whatever num_predict asks for
+    _, done, _ = loop.run(collect(small, {"prompt": "go", "options": opts}))
+    assert done["done_reason"] == "length" and done["eval_count"] == 640
+
+
+def test_repeating_one_token_ends_the_generation(loop: Loop, small: RunnerProcess) -> None:
+    # a grammar that allows only spaces, without end: every token's text trims to "", the same text over and
+    # over; as Ollama, the generation stops when that text would repeat for the 31st time in a row
+    _, done, lines = loop.run(collect(small, {"prompt": "go", "grammar": "root ::= [ \\n] root",
+                                              "options": greedy(200)}))
+    assert done["done_reason"] == "stop" and done["eval_count"] == 30
+    assert "".join(m.get("content", "") for m in lines).strip() == ""
+
+
 def test_prompt_truncation(loop: Loop, small: RunnerProcess) -> None:
     long = [int(t) for t in range(1000, 1100)]
     _, done, _ = loop.run(collect(small, {"tokens": long, "options": greedy(2, num_keep=4)}))

@@ -84,6 +84,37 @@ def test_embed_truncation(loop: Loop, bert: RunnerProcess) -> None:
         loop.run(collect(bert, {"prompt": "no completions here", "options": greedy(2)}))
 
 
+def test_refusals_carry_status_400_and_failures_500(loop: Loop, bert: RunnerProcess) -> None:
+    with pytest.raises(RunnerError, match="^the input length exceeds the context length$") as err:
+        loop.run(bert.embed("word " * 100, truncate=False))
+    assert err.value.status == 400
+    with pytest.raises(RunnerError, match="^this runner serves embeddings only$") as err:
+        loop.run(collect(bert, {"prompt": "no completions here", "options": greedy(2)}))
+    assert err.value.status == 400
+    assert RunnerError("model runner has unexpectedly stopped").status == 500
+
+
+def test_empty_input_is_a_bad_request(loop: Loop, tiny_llama: Path) -> None:
+    r = loop.start(tiny_llama, ctx=64, parallel=1, embedding=True)  # no BOS: "" has no tokens at all
+    try:
+        with pytest.raises(RunnerError, match="^Input content cannot be empty$") as err:
+            loop.run(r.embed(""))
+        assert err.value.status == 400
+        assert len(loop.run(r.embed("x"))["embedding"]) == 64
+    finally:
+        loop.run(r.stop())
+
+
+@pytest.mark.parametrize("batch", [10**9, -1, 0])
+def test_batch_size_is_bounded_by_what_a_step_holds(loop: Loop, tiny_llama: Path, batch: int) -> None:
+    r = loop.start(tiny_llama, ctx=64, parallel=2, batch=batch)
+    try:
+        text, done, _ = loop.run(collect(r, {"prompt": "a b c d e f g h i j", "options": greedy(4)}))
+        assert done["eval_count"] == 4 and r.alive
+    finally:
+        loop.run(r.stop())
+
+
 def test_smollm2_knows_paris(loop: Loop) -> None:
     r = loop.start(smollm2_path(), ctx=256, parallel=1, threads=2)
     try:

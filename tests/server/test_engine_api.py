@@ -186,6 +186,19 @@ def test_option_errors(http: httpx.Client) -> None:
     assert r.status_code == 400
 
 
+def test_runner_refusals_are_bad_requests(http: httpx.Client) -> None:
+    r = http.post("/api/embed", json={"model": "tiny", "input": ["hello", ""]})
+    assert r.status_code == 400 and r.json() == {"error": "Input content cannot be empty"}
+    r = http.post("/v1/embeddings", json={"model": "tiny", "input": ["hello", ""]})
+    assert r.status_code == 400 and r.json()["error"]["message"] == "Input content cannot be empty"
+    assert r.json()["error"]["type"] == "invalid_request_error"
+    r = http.post("/api/generate", json={"model": "tiny", "prompt": "x", "context": [10**9], "stream": False})
+    assert r.status_code == 400 and r.json() == {"error": "tokens must be a list of token ids"}
+    r = http.post("/api/embed", json={"model": "tiny", "input": "word " * 3000, "truncate": False,
+                                      "options": {"num_ctx": 256}})
+    assert r.status_code == 400 and r.json() == {"error": "the input length exceeds the context length"}
+
+
 @pytest.mark.parametrize("interval", ["0", "1h"])
 def test_stream_interval_sets_how_often_text_is_sent(server_factory, tiny: Path,  # type: ignore[no-untyped-def]
                                                       interval: str) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fixtures.tiny_gguf import make_tiny_llama
+from procinfo import children
 from server_proc import Server
 
 FIM = "<fim_prefix>{{ .Prompt }}<fim_suffix>{{ .Suffix }}<fim_middle>"
@@ -88,6 +89,28 @@ def test_changing_num_ctx_reloads(http: httpx.Client) -> None:
     assert first["context_length"] == 256
     load(http, "tiny", "10m", num_ctx=512)
     assert running(http)["tiny:latest"]["context_length"] == 512
+
+
+def test_load_time_options_are_clamped_not_crashing_or_reloading(srv: Server, http: httpx.Client) -> None:
+    def served(**options: object) -> int:
+        r = http.post("/api/generate", json={"model": "tiny", "prompt": "x", "raw": True, "stream": False,
+                                             "keep_alive": "10m",
+                                             "options": {"num_predict": 2, "temperature": 0, **options}})
+        assert r.status_code == 200 and r.json()["eval_count"] == 2, (options, r.text)
+        (runner,) = children(srv.proc.pid)
+        return runner
+
+    loaded = served()
+    # absurd, negative and zero values mean the default (num_thread: at most the CPUs): the same runner
+    for options in ({"num_thread": 1_000_000}, {"num_thread": -1}, {"num_thread": 0}, {"num_batch": -1},
+                    {"num_batch": 0}, {"num_ctx": 0}, {"num_ctx": -5}):
+        assert served(**options) == loaded, options
+    # num_batch at most num_ctx, num_ctx at most the model's 2048: one reload, then values past the bounds
+    # land on the same runner
+    clamped = served(num_batch=10**9, num_ctx=10**9)
+    assert clamped != loaded and running(http)["tiny:latest"]["context_length"] == 2048
+    assert served(num_batch=4096, num_ctx=4096) == clamped
+    assert srv.logs().count("llama runner process has terminated") == 0
 
 
 def test_cli_ps_and_stop(srv: Server, http: httpx.Client) -> None:

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             logging.warning("requested context %d exceeds the model's %d; using %d",
                             n_ctx, model.n_ctx_train, model.n_ctx_train)
             n_ctx = model.n_ctx_train
-        n_batch = max(args.batch, parallel, n_ctx if args.embedding else 1)
+        n_batch = n_ctx if args.embedding else max(min(args.batch, n_ctx), parallel)  # what one step can hold
         ctx = make_context(model, ContextConfig(n_ctx, parallel, n_batch, threads, args.embedding))
         engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, embedding=args.embedding,
                         flush_interval=args.flush_interval)

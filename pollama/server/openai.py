@@ -548,6 +548,15 @@ async def _detokenize(store: Any, sched: Any, name: str, ids: list[list[int]]) -
         return list(await asyncio.gather(*(runner.detokenize(seq) for seq in ids)))
 
 
+async def _texts(store: Any, sched: Any, name: str, inputs: list[str | list[int]]) -> list[str]:
+    """The inputs as texts, token-id lists detokenized."""
+    token_lists = [x for x in inputs if isinstance(x, list)]
+    if not token_lists:
+        return [str(x) for x in inputs]
+    texts = iter(await _detokenize(store, sched, name, token_lists))
+    return [next(texts) if isinstance(x, list) else x for x in inputs]
+
+
 async def _vocab_size(model: Any) -> int:
     info = await asyncio.to_thread(model.info, arrays=True)
     tokens = info.get("tokenizer.ggml.tokens") if info is not None else None
@@ -569,12 +578,12 @@ async def embeddings(request: Request) -> Response:
     dimensions = _number(body, "dimensions", int)
     inputs = embedding_inputs(body.get("input"))
     store, sched = _state(request)
-    token_lists = [x for x in inputs if isinstance(x, list)]
-    if token_lists:
-        texts = iter(await _detokenize(store, sched, model, token_lists))
-        inputs = [next(texts) if isinstance(x, list) else x for x in inputs]
-    _, vectors, count, _ = await until_disconnected(request, embed_texts(
-        store, sched, model, [str(x) for x in inputs], dimensions=dimensions, keep_alive=body.get("keep_alive")))
+
+    async def embed() -> tuple[Any, list[list[float]], int, float]:  # detokenizing may load a runner too
+        texts = await _texts(store, sched, model, inputs)
+        return await embed_texts(store, sched, model, texts, dimensions=dimensions, keep_alive=body.get("keep_alive"))
+
+    _, vectors, count, _ = await until_disconnected(request, embed())
     data = [{"object": "embedding", "index": i,
              "embedding": _b64_floats(v) if fmt.lower() == "base64" else v} for i, v in enumerate(vectors)]
     return JSONResponse({"object": "list", "data": data, "model": model,

@@ -69,15 +69,23 @@ def _positive(value: Any) -> int:
     return max(int(value or 0), 0)
 
 
-def _available_memory() -> int:
+def _available_memory(*fields: str) -> int:
+    """The sum of these /proc/meminfo fields (default MemAvailable) in bytes; 8 GiB where unreadable."""
+    fields = fields or ("MemAvailable",)
     try:
         with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 8 << 30
+            values = {k: int(v.split()[0]) * 1024 for k, v in (line.split(":", 1) for line in f)}
+        return sum(values.get(name, 0) for name in fields)
+    except (OSError, ValueError, IndexError):
+        return 8 << 30
+
+
+def _human_bytes(n: int) -> str:
+    """Bytes as Ollama's format.HumanBytes2 writes them."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
 
 
 def kv_bytes_per_token(model: Model) -> int:
@@ -235,6 +243,11 @@ class Scheduler:
         if model.model_path is None:
             raise BadRequest(f"model '{model.name.display}' has no model layer")
         parallel = self.choose_parallel(model, key)
+        size = model.model_path.stat().st_size + kv_bytes_per_token(model) * key.num_ctx * parallel
+        available = _available_memory("MemAvailable", "SwapFree")
+        if size > available:  # the runner would die allocating it (Ollama's check and words)
+            raise APIError(f"model requires more system memory ({_human_bytes(size)}) than is available "
+                           f"({_human_bytes(available)})")
         log.info("loading %s (ctx %d x %d slots, batch %d, threads %d)", model.name.display, key.num_ctx,
                  parallel, key.num_batch, key.num_thread)
         try:
@@ -248,7 +261,6 @@ class Scheduler:
         if self.closed:  # shut down while this runner was loading
             await runner.stop()
             raise APIError(SHUTTING_DOWN, 503)
-        size = (model.model_path.stat().st_size + kv_bytes_per_token(model) * key.num_ctx * parallel)
         loaded = Loaded(model=model, key=key, runner=runner, parallel=parallel, size=size)
         self.loaded[model.name.key()] = loaded
         return loaded

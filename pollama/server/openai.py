@@ -581,7 +581,8 @@ async def embeddings(request: Request) -> Response:
 
     async def embed() -> tuple[Any, list[list[float]], int, float]:  # detokenizing may load a runner too
         texts = await _texts(store, sched, model, inputs)
-        return await embed_texts(store, sched, model, texts, dimensions=dimensions, keep_alive=body.get("keep_alive"))
+        return await embed_texts(store, sched, model, texts, dimensions=dimensions,
+                                 keep_alive=body.get("keep_alive"))
 
     _, vectors, count, _ = await until_disconnected(request, embed())
     data = [{"object": "embedding", "index": i,

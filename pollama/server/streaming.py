@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from pollama.api.errors import APIError
 
-__all__ = ["ndjson_or_single", "error_response", "dumps", "collect", "until_disconnected", "ClientDisconnected"]
+__all__ = ["ndjson_or_single", "error_response", "dumps", "collect", "until_disconnected",
+           "ClientDisconnected"]
 
 log = logging.getLogger("pollama")
 T = TypeVar("T")

@@ -81,10 +81,10 @@ def test_abandoned_request_stops_generating(srv: Server, kind: str) -> None:
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_queued_request_whose_client_left_loads_nothing(srv: Server, stream: bool) -> None:
-    # OLLAMA_MAX_LOADED_MODELS=1: a request for "other" waits until "tiny" is idle; its client leaves meanwhile
-    # (streamed or not: no line is ready before the model is loaded)
-    with httpx.Client(base_url=srv.url, timeout=60) as c, c.stream(
-            "POST", "/api/generate", json={"model": "tiny", "prompt": "go", "raw": True, "options": ENDLESS}) as r:
+    # OLLAMA_MAX_LOADED_MODELS=1: a request for "other" waits until "tiny" is idle; its client leaves
+    # meanwhile (streamed or not: no line is ready before the model is loaded)
+    body = {"model": "tiny", "prompt": "go", "raw": True, "options": ENDLESS}
+    with httpx.Client(base_url=srv.url, timeout=60) as c, c.stream("POST", "/api/generate", json=body) as r:
         lines = r.iter_lines()  # kept: dropping it would close the connection
         next(lines)  # tiny is generating
         give_up(srv, "/api/generate", {"model": "other", "prompt": "x", "stream": stream,

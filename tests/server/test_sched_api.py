@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import pathlib
+import re
 import subprocess
 import sys
 import time
@@ -111,6 +113,22 @@ def test_load_time_options_are_clamped_not_crashing_or_reloading(srv: Server, ht
     assert clamped != loaded and running(http)["tiny:latest"]["context_length"] == 2048
     assert served(num_batch=4096, num_ctx=4096) == clamped
     assert srv.logs().count("llama runner process has terminated") == 0
+
+
+def test_context_beyond_memory_is_refused_before_loading(srv: Server, http: httpx.Client,
+                                                         tmp_path: pathlib.Path) -> None:
+    huge = make_tiny_llama(tmp_path / "huge.gguf", ctx=1 << 30)  # trained for 2**30 tokens: 512 GiB of cache
+    data = huge.read_bytes()
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    assert http.post(f"/api/blobs/{digest}", content=data).status_code in (200, 201)
+    r = http.post("/api/create", json={"model": "huge", "files": {"huge.gguf": digest}, "stream": False})
+    assert r.status_code == 200, r.text
+    r = http.post("/api/generate", json={"model": "huge", "prompt": "x", "options": {"num_ctx": 1 << 30}})
+    assert r.status_code == 500
+    assert re.fullmatch(r"model requires more system memory \(512\.\d GiB\) than is available \(.+\)",
+                        r.json()["error"]), r.text
+    assert "loading huge" not in srv.logs()
+    load(http, "tiny", "10m")  # the server goes on serving
 
 
 def test_cli_ps_and_stop(srv: Server, http: httpx.Client) -> None:

@@ -3,17 +3,20 @@
 Schemas go through llama-cpp-python's SchemaConverter with two repairs, so that whatever the model's
 weights, the output parses as JSON and validates: string characters exclude raw control characters
 (JSON forbids them), and integers honour minimum / maximum / exclusiveMinimum / exclusiveMaximum.
+A schema too big to convert in bounded time and memory is refused first (`check_schema_size`).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from pollama.api.errors import BadRequest
 
-__all__ = ["grammar_for_format", "schema_to_grammar", "int_range_rule", "JSON_GRAMMAR"]
+__all__ = ["grammar_for_format", "schema_to_grammar", "int_range_rule", "check_schema_size", "JSON_GRAMMAR",
+           "MAX_SCHEMA_NODES", "MAX_SCHEMA_DEPTH", "MAX_PROPERTIES", "MAX_REPEAT"]
 
 # Any JSON object, with whitespace bounded so a model cannot ramble in it forever.
 JSON_GRAMMAR = r"""
@@ -27,6 +30,14 @@ ws     ::= | " " | "\n" [ \t]{0,20}
 """
 
 _MAX_DIGITS = 16  # numbers beyond this many digits are not generated (as llama.cpp's own rules)
+_MAX_INT = 10**_MAX_DIGITS - 1
+
+MAX_SCHEMA_NODES = 4096  # JSON values in one schema
+MAX_SCHEMA_DEPTH = 64  # nesting of its objects and arrays
+MAX_PROPERTIES = 256  # properties of one object: the converter's work grows with their cube
+MAX_REPEAT = 1000  # minItems, maxItems, minLength, maxLength, a pattern's {m,n}: llama.cpp parses no deeper
+_COUNTS = ("minItems", "maxItems", "minLength", "maxLength")
+_QUANTIFIER = re.compile(r"\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
 _LOOSE_CHAR = '[^"\\\\] | "\\\\" '
 _STRICT_CHAR = '[^"\\\\\\x7F\\x00-\\x1F] | "\\\\" '
 
@@ -95,6 +106,13 @@ def int_range_rule(lo: int | None, hi: int | None) -> str:
     return "(" + " | ".join(f"({a})" for a in alts) + ")"
 
 
+def _clamp(lo: int | None, hi: int | None) -> tuple[int | None, int | None]:
+    """Bounds within the integers the grammar can generate (at most _MAX_DIGITS digits)."""
+    if (lo is not None and lo > _MAX_INT) or (hi is not None and hi < -_MAX_INT):
+        raise BadRequest(f"invalid JSON schema in format: integer bounds beyond {_MAX_DIGITS} digits")
+    return (None if lo is None else max(lo, -_MAX_INT)), (None if hi is None else min(hi, _MAX_INT))
+
+
 def _int_bounds(schema: dict[str, Any]) -> tuple[int | None, int | None]:
     lo = hi = None
     if "minimum" in schema:
@@ -107,12 +125,53 @@ def _int_bounds(schema: dict[str, Any]) -> tuple[int | None, int | None]:
     if "exclusiveMaximum" in schema:
         value = schema["exclusiveMaximum"]
         hi = min(hi if hi is not None else 10**18, math.ceil(value) - 1)
-    return lo, hi
+    return _clamp(lo, hi)
+
+
+def _too_big(what: str) -> BadRequest:
+    return BadRequest(f"invalid JSON schema in format: too large ({what})")
+
+
+def _over_repeat(number: Any) -> bool:
+    if isinstance(number, str):  # digits from a pattern; a long run must not reach int()
+        return number != "" and (len(number) > len(str(MAX_REPEAT)) or int(number) > MAX_REPEAT)
+    return isinstance(number, int | float) and number > MAX_REPEAT
+
+
+def _check_keywords(node: dict[str, Any]) -> None:
+    props = node.get("properties")
+    if isinstance(props, dict) and len(props) > MAX_PROPERTIES:
+        raise _too_big(f"an object has more than {MAX_PROPERTIES} properties")
+    counts: list[Any] = [node.get(k) for k in _COUNTS]
+    pattern = node.get("pattern")
+    if isinstance(pattern, str):
+        counts += [n for pair in _QUANTIFIER.findall(pattern) for n in pair]
+    if any(_over_repeat(n) for n in counts):
+        raise _too_big(f"a length, item count or pattern repetition above {MAX_REPEAT}")
+
+
+def check_schema_size(schema: Any) -> None:
+    """400 for a schema whose grammar would take unbounded time or memory to build or to run: too many
+    values, too deep, too many properties in one object, or repetition counts above llama.cpp's bound."""
+    stack, nodes = [(schema, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_SCHEMA_NODES:
+            raise _too_big(f"more than {MAX_SCHEMA_NODES} values")
+        if depth > MAX_SCHEMA_DEPTH:
+            raise _too_big(f"nested deeper than {MAX_SCHEMA_DEPTH}")
+        if isinstance(node, dict):
+            _check_keywords(node)
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
 
 
 def schema_to_grammar(schema: dict[str, Any]) -> str:
     from llama_cpp.llama_grammar import RESERVED_NAMES, SchemaConverter
 
+    check_schema_size(schema)
     class _Converter(SchemaConverter):  # type: ignore[misc]
         def visit(self, schema: dict[str, Any], name: str) -> str:
             if isinstance(schema, dict) and schema.get("type") == "integer" and any(

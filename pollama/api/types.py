@@ -13,8 +13,11 @@ from pollama.api.errors import BadRequest
 __all__ = [
     "Message", "ToolCall", "Tool", "GenerateRequest", "ChatRequest", "EmbedRequest", "EmbeddingsRequest",
     "CreateRequest", "ShowRequest", "CopyRequest", "DeleteRequest", "PullRequest", "PushRequest",
-    "parse_request", "json_object", "ModelRef",
+    "parse_request", "json_object", "ModelRef", "MAX_JSON_DEPTH", "MAX_MESSAGES",
 ]
+
+MAX_JSON_DEPTH = 100  # nesting of objects and arrays in a request body
+MAX_MESSAGES = 4096  # messages in one chat or create request
 
 
 class _Base(BaseModel):
@@ -101,7 +104,7 @@ class GenerateRequest(ModelRef):
 
 
 class ChatRequest(ModelRef):
-    messages: list[Message] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list, max_length=MAX_MESSAGES)
     tools: list[Tool] | None = None
     stream: bool | None = None
     format: Format = None
@@ -135,7 +138,7 @@ class CreateRequest(ModelRef):
     license: str | list[str] | None = None
     system: str | None = None
     parameters: dict[str, Any] | None = None
-    messages: list[Message] | None = None
+    messages: list[Message] | None = Field(default=None, max_length=MAX_MESSAGES)
     quantize: str | None = None
     quantization: str | None = None
     requires: str | None = None
@@ -180,6 +183,9 @@ def _describe(err: ValidationError, cls: type[BaseModel]) -> str:
     loc = ".".join(str(p) for p in first.get("loc", ()))
     if first.get("type") == "missing":
         return f"missing required field \"{loc}\""
+    if first.get("type") == "too_long":
+        ctx = first.get("ctx", {})
+        return f"too many {loc}: {ctx.get('actual_length')} (the limit is {ctx.get('max_length')})"
     got = type(first.get("input")).__name__
     return (f"json: cannot unmarshal {_GO_TYPES.get(got, got)} into Go struct field "
             f"{cls.__name__}.{loc}: {first.get('msg', 'invalid value')}")
@@ -189,14 +195,32 @@ def _not_an_object(_: Any) -> str:
     return "request body must be a JSON object"
 
 
+def _too_deep() -> BadRequest:
+    return BadRequest(f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+def _check_depth(data: Any) -> None:
+    level = [data]
+    for _ in range(MAX_JSON_DEPTH):
+        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, dict | list)]
+        if not level:
+            return
+    raise _too_deep()
+
+
 def json_object(raw: bytes, not_object: Callable[[Any], str] = _not_an_object) -> dict[str, Any]:
-    """Decode a request body that must be a JSON object; anything else is a 400 (`not_object` words it)."""
+    """Decode a request body that must be a JSON object nested at most MAX_JSON_DEPTH levels; anything else
+    is a 400 (`not_object` words it)."""
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError as e:  # malformed JSON, bad UTF-8, an integer too long to convert
         raise BadRequest(f"invalid JSON: {e}") from None
     if not isinstance(data, dict):
         raise BadRequest(not_object(data))
+    _check_depth(data)
     return data
 
 

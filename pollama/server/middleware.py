@@ -1,16 +1,24 @@
-"""CORS with OLLAMA_ORIGINS, Ollama's Host check, optional API keys (POLLAMA_API_KEYS)."""
+"""CORS with OLLAMA_ORIGINS, Ollama's Host check, optional API keys (POLLAMA_API_KEYS), request body limit."""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pollama.api.errors import APIError
 from pollama.config import Settings
 
-__all__ = ["install_middleware", "DEFAULT_ORIGINS"]
+__all__ = ["install_middleware", "DEFAULT_ORIGINS", "MAX_BODY_BYTES", "BodyTooLarge"]
+
+# The largest request body read, except blob uploads (whole models). A JSON body's parsed form takes many
+# times its size in memory, so this bounds what one request can make the server hold.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+_UNLIMITED_PREFIX = "/api/blobs/"
+_CLOSE = (b"connection", b"close")  # the unread rest of a refused body is not read as a next request
 
 # Ollama's default allow-list, plus what OLLAMA_ORIGINS adds
 DEFAULT_ORIGINS = [
@@ -53,6 +61,14 @@ def _host_allowed(host: str) -> bool:
         return host == socket.gethostname().lower()
 
 
+async def _refuse(send: Send, status: int, error: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+    """Answer `{"error": error}` without calling the app."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), *headers]})
+    body = json.dumps({"error": error}, separators=(",", ":")).encode()
+    await send({"type": "http.response.body", "body": body})
+
+
 class HostCheck:
     def __init__(self, app: ASGIApp, bound_to_loopback: bool) -> None:
         self.app = app
@@ -62,9 +78,7 @@ class HostCheck:
         if self.enabled and scope["type"] == "http":
             host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
             if not _host_allowed(host):
-                await send({"type": "http.response.start", "status": 403,
-                            "headers": [(b"content-type", b"application/json")]})
-                await send({"type": "http.response.body", "body": b'{"error":"forbidden"}'})
+                await _refuse(send, 403, "forbidden")
                 return
         await self.app(scope, receive, send)
 
@@ -85,16 +99,57 @@ class APIKeyCheck:
             auth = headers.get(b"authorization", b"")
             token = auth[7:].strip() if auth[:7].lower() == b"bearer " else headers.get(b"x-api-key", b"")
             if token not in self.keys:
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"www-authenticate", b'Bearer realm="pollama"')]})
-                await send({"type": "http.response.body", "body": b'{"error":"unauthorized"}'})
+                await _refuse(send, 401, "unauthorized", ((b"www-authenticate", b'Bearer realm="pollama"'),))
                 return
         await self.app(scope, receive, send)
 
 
+class BodyTooLarge(APIError):
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body too large: the limit is {limit} bytes")
+
+
+class BodyLimit:
+    """Refuse a body over `limit` bytes with 413 before reading it when Content-Length says so, and stop a
+    chunked one as soon as the app has been handed more than that (BodyTooLarge reaches the app's error
+    handlers, which answer in the route's shape). Either way the connection then closes, so the rest of the
+    body is never read. Blob uploads are not limited."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(_UNLIMITED_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), b"0")
+        if length.isdigit() and int(length) > self.limit:
+            await _refuse(send, 413, BodyTooLarge(self.limit).message, (_CLOSE,))
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise BodyTooLarge(self.limit)
+            return message
+
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and received > self.limit:
+                message = {**message, "headers": [*message.get("headers", []), _CLOSE]}
+            await send(message)
+
+        await self.app(scope, counted, closing)
+
+
 def install_middleware(app: FastAPI, cfg: Settings) -> None:
     loopback = cfg.host.host in {"127.0.0.1", "localhost", "::1"}
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(APIKeyCheck, keys=cfg.api_keys)
     app.add_middleware(HostCheck, bound_to_loopback=loopback)
     app.add_middleware(

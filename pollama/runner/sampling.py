@@ -97,7 +97,8 @@ class Sampler:
                 raise OptionsError("failed to parse grammar")
             lc.llama_sampler_chain_add(chain, g)
             index += 1
-        last_n = n_ctx if opts.repeat_last_n < 0 else opts.repeat_last_n
+        # -1: the whole context; a longer window would only allocate memory (4 bytes a token) for nothing
+        last_n = n_ctx if opts.repeat_last_n < 0 else min(opts.repeat_last_n, n_ctx)
         self._history_n = last_n
         if last_n != 0 and (opts.repeat_penalty != 1.0 or opts.presence_penalty != 0.0
                             or opts.frequency_penalty != 0.0):

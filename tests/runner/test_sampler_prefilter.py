@@ -67,3 +67,16 @@ def test_penalised_history_is_never_drawn_greedily(decoded: tuple[Model, Any, li
     history = [free, *toks]
     second = draw(decoded, opts, prefilter=True, history=history)
     assert second not in history and second == draw(decoded, opts, prefilter=False, history=history)
+
+
+def _peak_rss_kib() -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
+
+def test_a_penalty_window_past_the_context_is_the_context(decoded: tuple[Model, Any, list[int]]) -> None:
+    # repeat_last_n 10**9 once sized llama.cpp's penalty ring buffer to 4 GB (18 s for a 2-token request)
+    before = _peak_rss_kib()
+    huge = draw(decoded, {"temperature": 0, "repeat_penalty": 3.0, "repeat_last_n": 10**9}, prefilter=False)
+    assert _peak_rss_kib() - before < 64 << 10
+    assert huge == draw(decoded, {"temperature": 0, "repeat_penalty": 3.0, "repeat_last_n": -1}, prefilter=False)

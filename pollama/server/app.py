@@ -71,6 +71,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
 
     from pollama.server.middleware import install_middleware
     from pollama.server.models import router as models_router
+    from pollama.server.openapi import install_openapi
 
     app.include_router(models_router)
     for module in ("pollama.server.generate", "pollama.server.openai", "pollama.server.anthropic"):
@@ -83,6 +84,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
         app.include_router(mod.router)
     install_middleware(app, cfg)
     app.add_middleware(LastResort)
+    install_openapi(app)
     return app
 
 

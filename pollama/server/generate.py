@@ -324,20 +324,30 @@ def render_chat_prompt(model: Model, messages: list[dict[str, Any]], tools: list
 
 async def _fit_messages(model: Model, runner: Any, messages: list[dict[str, Any]], tools: Any, think: Any,
                         num_ctx: int) -> tuple[str, list[int] | None]:
-    """Drop the oldest non-system messages until the prompt fits num_ctx (Ollama's chatPrompt)."""
+    """Drop the oldest non-system messages until the prompt fits num_ctx (Ollama's chatPrompt).
+
+    A longer history never renders shorter, so the first message to keep is found by bisection: a
+    few renders even for thousands of messages (one render per dropped message was quadratic)."""
     prompt = render_chat_prompt(model, messages, tools, think)
     tokens = await runner.tokenize(prompt)
     if len(tokens) <= num_ctx:
         return prompt, tokens
     system = [m for m in messages if m.get("role") == "system"]
     rest = [m for m in messages if m.get("role") != "system"]
-    for start in range(1, len(rest)):
-        candidate = system + rest[start:]
-        prompt = render_chat_prompt(model, candidate, tools, think)
+    best: tuple[str, list[int] | None] | None = None
+    lo, hi = 1, len(rest) - 1  # the last message is always kept
+    while lo <= hi:
+        start = (lo + hi) // 2
+        prompt = render_chat_prompt(model, system + rest[start:], tools, think)
         tokens = await runner.tokenize(prompt)
         if len(tokens) <= num_ctx:
-            return prompt, tokens
-    return prompt, None  # the runner truncates the front of the last message's prompt
+            best, hi = (prompt, tokens), start - 1
+        else:
+            lo = start + 1
+    if best is not None:
+        return best
+    # not even the last message fits: the runner truncates the front of its prompt
+    return render_chat_prompt(model, system + rest[-1:], tools, think), None
 
 
 async def chat_stream(store: Store, sched: Scheduler, req: ChatRequest, t0: float | None = None, *,

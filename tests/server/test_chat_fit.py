@@ -54,3 +54,22 @@ def test_oldest_turns_go_first_and_the_system_prompt_stays() -> None:
 def test_even_the_last_message_too_long_is_left_to_the_runner() -> None:
     prompt, tokens = fit(10)
     assert prompt.endswith("<user>last") and tokens is None  # the runner truncates its front
+
+
+def test_a_long_history_is_fitted_in_a_few_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    # one render per dropped message made 4096 messages cost minutes of rendering and tokenizing
+    renders: list[int] = []
+
+    def counting_render(model: Any, messages: list[dict[str, Any]], tools: Any, think: Any) -> str:
+        renders.append(len(messages))
+        return fake_render(model, messages, tools, think)
+
+    monkeypatch.setattr(generate, "render_chat_prompt", counting_render)
+    history = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"m{i:04d}"} for i in range(4095)]
+    history.append({"role": "user", "content": "last"})
+    prompt, tokens = asyncio.run(generate._fit_messages(None, CharRunner(), history, None, None, 1000))  # type: ignore[arg-type]
+    assert tokens is not None and len(tokens) <= 1000
+    kept = prompt.count("<")  # as many of the latest messages as fit, and not one more
+    assert prompt == fake_render(None, history[-kept:], None, None)
+    assert len(fake_render(None, history[-kept - 1:], None, None)) > 1000
+    assert len(renders) <= 16

@@ -16,7 +16,9 @@ import time
 
 __all__ = ["main", "parse_args"]
 
-_PARENT = os.getppid()  # read at import, as early as can be, to tell later whether the server died
+# the server that started us (it says which in the environment, so a server that died before this line
+# ran is noticed too); a runner started by hand watches whoever started it
+_PARENT = int(os.environ.get("POLLAMA_RUNNER_PARENT") or os.getppid())
 _PR_SET_PDEATHSIG = 1
 
 

@@ -37,6 +37,7 @@ def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parent.parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["POLLAMA_RUNNER_PARENT"] = str(os.getpid())
     return env
 
 

@@ -3,7 +3,10 @@ after SIGKILL the runner notices its parent is gone and exits by itself (Linux: 
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -36,3 +39,17 @@ def test_runner_exits_with_its_server(server_factory, tiny_llama: Path,  # type:
     while any(running(p) for p in runners) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [p for p in runners if running(p)], f"runners left after {sig.name}"
+
+
+def test_a_runner_whose_server_died_before_it_started_exits(tiny_llama: Path) -> None:
+    # the server names itself in the environment, so even a parent gone before the runner's first line
+    # (the runner then belongs to init) is noticed
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    env = {**os.environ, "POLLAMA_RUNNER_PARENT": str(gone.pid)}
+    runner = subprocess.Popen([sys.executable, "-m", "pollama.runner", "--model", str(tiny_llama)], env=env,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert runner.wait(10) == 1
+    finally:
+        runner.kill()

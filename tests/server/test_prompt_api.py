@@ -235,8 +235,9 @@ def test_template_that_fails_at_execution_is_a_400(http: httpx.Client) -> None:
             r = chat(http, model="badexec", stream=stream, _debug_render_only=debug,
                      messages=[{"role": "user", "content": "x"}])
             assert r.status_code == 400, r.text
+            # .ToolCalls is Go's nil []templateToolCall: a typed slice of length 0, not an untyped nil
             assert r.json() == {"error": 'template error: template: :1:24: executing "" at <index .ToolCalls 3>: '
-                                         "error calling index: index of untyped nil"}
+                                         "error calling index: index out of range: 3"}
 
 
 def test_tools_on_a_model_whose_template_has_none_is_a_400(http: httpx.Client) -> None:

@@ -377,6 +377,5 @@ def test_assistant_prefill_known_jinja_difference():
     assert render_reference(messages, None, None) == got + "<|im_end|>\n<|im_start|>assistant\n<think>\n"
 
 
-@pytest.mark.skip(reason="needs the Qwen3.8 model's tokenizer files (QWEN38_MODEL_DIR) and transformers")
-def test_tokenizer_matches_reference():
-    """Go's TestQwen38TokenizerMatchesReference: production vs transformers token ids (not ported)."""
+# Not ported: Go's TestQwen38TokenizerMatchesReference compares token ids with transformers and the
+# model's own tokenizer files, which are not to be had here.

@@ -55,7 +55,8 @@ async def ensure_default_model(store: Store, name: str = DEFAULT_MODEL) -> bool:
 
 
 def main() -> int:
-    store = Store(settings().models)
+    cfg = settings()
+    store = Store(cfg.models, noprune=cfg.noprune)
     store.root.mkdir(parents=True, exist_ok=True)
     imported = asyncio.run(ensure_default_model(store))
     where = os.fspath(store.root)

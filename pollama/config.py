@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pollama.api.duration import parse_duration
+
 __all__ = ["Host", "Settings", "parse_host", "settings"]
 
 DEFAULT_PORT = 11434
@@ -78,8 +80,6 @@ def _duration_env(name: str, default: str) -> str:
 
 def _seconds_env(name: str, default: float) -> float:
     """A Go duration or plain seconds (negative: forever, returned as inf); the default when unset or invalid."""
-    from pollama.api.duration import parse_duration
-
     try:
         return parse_duration(os.environ.get(name, "").strip() or default)
     except ValueError:
@@ -111,6 +111,7 @@ class Settings:
     context_length: int
     origins: tuple[str, ...]
     no_history: bool
+    noprune: bool  # OLLAMA_NOPRUNE: keep unreferenced blobs (no prune at start, none removed on overwrite)
     debug: bool
     api_keys: tuple[str, ...]
     load_timeout: float | None  # seconds; None: wait for as long as a load takes
@@ -138,6 +139,7 @@ def settings() -> Settings:
         context_length=_int_env("OLLAMA_CONTEXT_LENGTH", 4096),
         origins=origins,
         no_history=_bool_env("OLLAMA_NOHISTORY"),
+        noprune=_bool_env("OLLAMA_NOPRUNE"),
         debug=_bool_env("OLLAMA_DEBUG"),
         api_keys=keys,
         load_timeout=load_timeout if 0 < load_timeout < math.inf else None,  # as Ollama: 0 or less is no limit

@@ -43,6 +43,15 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     assert settings().models == tmp_path / "m" and settings().max_queue == 3
 
 
+@pytest.mark.parametrize("raw,noprune", [(None, False), ("", False), ("1", True), ("true", True), ("0", False)])
+def test_noprune(monkeypatch: pytest.MonkeyPatch, raw: str | None, noprune: bool) -> None:
+    if raw is None:
+        monkeypatch.delenv("OLLAMA_NOPRUNE", raising=False)
+    else:
+        monkeypatch.setenv("OLLAMA_NOPRUNE", raw)
+    assert settings().noprune is noprune
+
+
 @pytest.mark.parametrize("raw,interval,timeout", [
     (None, 0.04, 300.0), ("100ms", 0.1, 0.1), ("2", 2.0, 2.0), ("soon", 0.04, 300.0),  # invalid: the default
     ("0", 0.0, None), ("-1s", 0.04, None),  # a load timeout of 0 or less means no limit, as in Ollama

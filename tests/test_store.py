@@ -155,6 +155,14 @@ def test_overwrite_removes_the_replaced_layers_nothing_else_uses(tmp_path: Path)
     assert _blob_names(store) == {d.replace(":", "-") for d in new.digests()}
 
 
+def test_noprune_keeps_the_replaced_layers(tmp_path: Path) -> None:
+    store = Store(tmp_path, noprune=True)
+    old = _model(store, "a", b"old")
+    new = _model(store, "a", b"new")
+    assert store.has_blob(sha(b"old")) and store.has_blob(sha(b"new"))
+    assert _blob_names(store) == {d.replace(":", "-") for d in old.digests() | new.digests()}
+
+
 def test_a_held_blob_outlives_a_delete_until_the_hold_ends(tmp_path: Path) -> None:
     store = Store(tmp_path)
     manifest = _model(store, "a", b"own")

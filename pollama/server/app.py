@@ -29,9 +29,9 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = cfg
-        app.state.store = Store(cfg.models)
+        app.state.store = Store(cfg.models, noprune=cfg.noprune)
         cfg.models.mkdir(parents=True, exist_ok=True)
-        if not _env_flag("OLLAMA_NOPRUNE"):
+        if not cfg.noprune:
             removed = app.state.store.prune()
             if removed:
                 log.info("pruned %d unused blobs", removed)
@@ -117,12 +117,6 @@ class LastResort:
                 log.exception("%s %s failed", scope.get("method"), scope.get("path"))
                 response = JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=500)
             await response(scope, receive, send)
-
-
-def _env_flag(name: str) -> bool:
-    import os
-
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _make_scheduler(app: FastAPI):  # type: ignore[no-untyped-def]

@@ -95,10 +95,6 @@ def _entries(folder: Path) -> list[os.DirEntry[str]]:
         return []
 
 
-def _noprune() -> bool:
-    return os.environ.get("OLLAMA_NOPRUNE", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 @dataclass
 class Layer:
     media_type: str
@@ -166,10 +162,12 @@ class Hold:
 
 
 class Store:
-    """One OLLAMA_MODELS folder."""
+    """One OLLAMA_MODELS folder. With `noprune` (OLLAMA_NOPRUNE), overwriting a model keeps the blobs of
+    the version it replaces."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, noprune: bool = False) -> None:
         self.root = Path(root)
+        self.noprune = noprune
         self.blobs = self.root / "blobs"
         self.manifests = self.root / "manifests"
         self.lock = threading.RLock()
@@ -287,8 +285,8 @@ class Store:
 
     def write_manifest(self, name: Name, manifest: Manifest, raw: bytes | None = None) -> set[str]:
         """Write `manifest` (or its exact original bytes `raw`, e.g. as pulled) under `name`, then remove
-        the blobs of the version it replaces that nothing else uses (unless OLLAMA_NOPRUNE), as Ollama
-        does; returns the digests the old version had and the new one has not (none under NOPRUNE)."""
+        the blobs of the version it replaces that nothing else uses (unless `noprune`), as Ollama does;
+        returns the digests the old version had and the new one has not (none under `noprune`)."""
         with self.lock:
             missing = [d for d in manifest.digests() if not self.has_blob(d)]
             if missing:
@@ -303,7 +301,7 @@ class Store:
             if previous is not None and previous != target:  # same name, other letter case: keep one
                 with disk_op("remove", previous):
                     previous.unlink(missing_ok=True)
-            unused = set() if _noprune() else old - manifest.digests()
+            unused = set() if self.noprune else old - manifest.digests()
             self._remove_unreferenced(unused)
             return unused
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from registry_harness import Registry, blob_files, collect, make_model
 
+from pollama.config import settings
 from pollama.registry import RegistryError, pull, push
 from pollama.store import Store, parse_name
 
@@ -99,6 +100,7 @@ def test_pull_keeps_old_blobs_with_ollama_noprune(registry: Registry, tmp_path: 
     make_model(src, str(name), {"model": b"k2" * 1000})
     asyncio.run(collect(push(src, name, insecure=True)))
     monkeypatch.setenv("OLLAMA_NOPRUNE", "1")
+    dst = Store(dst.root, noprune=settings().noprune)  # as the server builds its store under OLLAMA_NOPRUNE
     events = asyncio.run(collect(pull(dst, name, insecure=True)))
     assert "removing unused layers" not in [e["status"] for e in events]
     assert dst.has_blob(v1.layers[0].digest)

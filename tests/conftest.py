@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from server_proc import Server  # noqa: E402
+from server_proc import Server
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 from fixtures.tiny_gguf import make_tiny_llama
+from registry_harness import Registry
 from server_proc import Server
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "registry"))
-from registry_harness import Registry  # noqa: E402
 
 GREEDY = {"temperature": 0, "num_predict": 8, "seed": 7}
 

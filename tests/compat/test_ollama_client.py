@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import math
 import socket
-import sys
 from pathlib import Path
 
 import ollama
 import pytest
+from registry_harness import Registry
 
 GREEDY = {"temperature": 0, "num_predict": 8, "seed": 3}
 
@@ -124,9 +124,6 @@ def test_pull_and_push_unreachable_registry(client: ollama.Client) -> None:
 
 
 def test_push_and_pull_through_a_real_registry(client: ollama.Client, base_url: str, tmp_path: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).parents[1] / "registry"))
-    from registry_harness import Registry
-
     registry = Registry(tmp_path / "registry").start()
     try:
         name = f"{registry.host}/library/tiny-pushed:latest"

@@ -1,16 +1,12 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from convhelp import smollm2_tokenizer_files  # noqa: E402
+from convhelp import smollm2_tokenizer_files
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,11 @@
-"""Shared by the registry tests: the harness on the path, and an anonymous registry per module."""
+"""Shared by the registry tests: an anonymous registry per module (the harness is on pytest's pythonpath)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from registry_harness import Registry  # noqa: E402
+from registry_harness import Registry
 
 
 @pytest.fixture(scope="module")

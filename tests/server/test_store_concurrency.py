@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import json
 import random
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,13 +18,11 @@ import httpx
 import pytest
 from app_thread import AppThread
 from fixtures.tiny_gguf import make_tiny_llama
+from registry_harness import Registry
 from server_proc import Server
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "registry"))
-from registry_harness import Registry  # noqa: E402
-
-from pollama.registry import push  # noqa: E402
-from pollama.store import Store, parse_name  # noqa: E402
+from pollama.registry import push
+from pollama.store import Store, parse_name
 
 TINY = {"n_embd": 16, "n_head": 2, "n_ff": 32, "file_type": "f16"}
 GONE = ("not found",)  # the one failure a race may cause: the model or blob was deleted meanwhile

@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,16 +26,13 @@ import gguf
 import httpx
 import pytest
 from app_thread import AppThread
+from convhelp import random_llama, smollm2_tokenizer_files
 from fixtures.tiny_gguf import make_tiny_llama
+from registry_harness import Registry, make_model
 from server_proc import Server
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "convert"))
-sys.path.insert(0, str(Path(__file__).parents[1] / "registry"))
-from convhelp import random_llama, smollm2_tokenizer_files  # noqa: E402
-from registry_harness import Registry, make_model  # noqa: E402
-
-from pollama.registry import push  # noqa: E402
-from pollama.store import Store  # noqa: E402
+from pollama.registry import push
+from pollama.store import Store
 
 MiB = 1 << 20
 NO_SPACE = "no space left on device"

@@ -43,6 +43,15 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     assert settings().models == tmp_path / "m" and settings().max_queue == 3
 
 
+@pytest.mark.parametrize("raw,length", [(None, 4096), ("8192", 8192), (" 2048 ", 2048), ("lots", 4096)])
+def test_context_length(monkeypatch: pytest.MonkeyPatch, raw: str | None, length: int) -> None:
+    if raw is None:
+        monkeypatch.delenv("OLLAMA_CONTEXT_LENGTH", raising=False)
+    else:
+        monkeypatch.setenv("OLLAMA_CONTEXT_LENGTH", raw)
+    assert settings().context_length == length
+
+
 @pytest.mark.parametrize("raw,noprune", [(None, False), ("", False), ("1", True), ("true", True), ("0", False)])
 def test_noprune(monkeypatch: pytest.MonkeyPatch, raw: str | None, noprune: bool) -> None:
     if raw is None:

@@ -35,19 +35,15 @@ def test_schema_names_and_types() -> None:
 
 
 def test_defaults_are_ollamas(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OLLAMA_CONTEXT_LENGTH", raising=False)
+    monkeypatch.setenv("OLLAMA_CONTEXT_LENGTH", "8192")  # read once into Settings, never here
     d = default_options()
     assert d == {
-        "num_ctx": 4096, "num_batch": 512, "num_gpu": -1, "main_gpu": 0, "use_mmap": None, "num_thread": 0,
+        "num_ctx": None, "num_batch": 512, "num_gpu": -1, "main_gpu": 0, "use_mmap": None, "num_thread": 0,
         "num_keep": 4, "seed": -1, "num_predict": -1, "top_k": 40, "top_p": 0.9, "min_p": 0.0,
         "typical_p": 1.0, "repeat_last_n": 64, "temperature": 0.8, "repeat_penalty": 1.1,
         "presence_penalty": 0.0, "frequency_penalty": 0.0, "stop": [],
     }
-    assert set(DEFAULT_OPTIONS) == set(OPTION_TYPES)
-    monkeypatch.setenv("OLLAMA_CONTEXT_LENGTH", "8192")
-    assert default_options()["num_ctx"] == 8192
-    monkeypatch.setenv("OLLAMA_CONTEXT_LENGTH", "lots")
-    assert default_options()["num_ctx"] == 4096
+    assert set(DEFAULT_OPTIONS) == set(OPTION_TYPES) and DEFAULT_OPTIONS == d
 
 
 @pytest.mark.parametrize("name", INTS)
@@ -186,8 +182,7 @@ def test_validate_options_rejects_non_objects() -> None:
         validate_options(["temperature", 1])  # type: ignore[arg-type]
 
 
-def test_merge_options_layers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OLLAMA_CONTEXT_LENGTH", "2048")
+def test_merge_options_layers() -> None:
     model = {"temperature": 0.2, "stop": ["<|im_end|>", "User:"], "num_ctx": 8192, "mirostat": 1}
     request = {"temperature": 0.9, "stop": ["END"], "seed": 3, "unknown": True}
     merged = merge_options(model, None, request)
@@ -196,7 +191,7 @@ def test_merge_options_layers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert merged["num_ctx"] == 8192  # model beats default
     assert merged["seed"] == 3 and merged["top_k"] == 40
     assert set(merged) == set(OPTION_TYPES)
-    assert merge_options()["num_ctx"] == 2048  # default read from the environment
+    assert merge_options()["num_ctx"] is None  # the server's context length (tests/server/test_settings_api.py)
     merged["stop"].append("mutated")
     assert DEFAULT_OPTIONS["stop"] == [] and merge_options()["stop"] == []
 

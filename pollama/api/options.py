@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import struct
 from collections.abc import Iterable, Mapping, Sequence
@@ -82,40 +81,32 @@ class OptionsError(ValueError):
     """An unknown parameter or a value of the wrong type."""
 
 
-def _context_length() -> int:
-    raw = os.environ.get("OLLAMA_CONTEXT_LENGTH", "").strip()
-    try:
-        return int(raw) if raw else 4096
-    except ValueError:
-        return 4096
+DEFAULT_OPTIONS: dict[str, Any] = {  # Ollama's defaults; treat as read-only (default_options() copies it)
+    "num_ctx": None,  # None: the server's OLLAMA_CONTEXT_LENGTH (Settings.context_length), set by the scheduler
+    "num_batch": 512,
+    "num_gpu": -1,  # -1: decide from available memory
+    "main_gpu": 0,
+    "use_mmap": None,  # None: let the runtime decide
+    "num_thread": 0,  # 0: let the runtime decide
+    "num_keep": 4,
+    "seed": -1,
+    "num_predict": -1,
+    "top_k": 40,
+    "top_p": 0.9,
+    "min_p": 0.0,
+    "typical_p": 1.0,
+    "repeat_last_n": 64,
+    "temperature": 0.8,
+    "repeat_penalty": 1.1,
+    "presence_penalty": 0.0,
+    "frequency_penalty": 0.0,
+    "stop": [],
+}
 
 
 def default_options() -> dict[str, Any]:
-    """Ollama's defaults, reading OLLAMA_CONTEXT_LENGTH now."""
-    return {
-        "num_ctx": _context_length(),
-        "num_batch": 512,
-        "num_gpu": -1,  # -1: decide from available memory
-        "main_gpu": 0,
-        "use_mmap": None,  # None: let the runtime decide
-        "num_thread": 0,  # 0: let the runtime decide
-        "num_keep": 4,
-        "seed": -1,
-        "num_predict": -1,
-        "top_k": 40,
-        "top_p": 0.9,
-        "min_p": 0.0,
-        "typical_p": 1.0,
-        "repeat_last_n": 64,
-        "temperature": 0.8,
-        "repeat_penalty": 1.1,
-        "presence_penalty": 0.0,
-        "frequency_penalty": 0.0,
-        "stop": [],
-    }
-
-
-DEFAULT_OPTIONS: dict[str, Any] = default_options()
+    """A fresh copy of Ollama's defaults (its `stop` list is the caller's own)."""
+    return {**DEFAULT_OPTIONS, "stop": []}
 
 
 def _float32(x: float) -> float | None:

@@ -18,14 +18,13 @@ must (as Ollama's `quote`), and also when plain text would not read back the sam
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from pollama.api.options import DEPRECATED_OPTIONS, OptionsError, params_from_pairs, parse_parameter
+from pollama.prompt.gofmt import format_value
 
 __all__ = [
     "COMMANDS",
@@ -33,7 +32,6 @@ __all__ = [
     "Command",
     "Modelfile",
     "ModelfileError",
-    "go_value",
     "is_semver",
     "parse",
     "quote",
@@ -302,43 +300,6 @@ def _check_parameter(name: str, value: str, line: int) -> None:
         raise ModelfileError(f"(line {line}): {e}") from None
 
 
-def go_value(value: Any) -> str:
-    """A JSON value as Go's `%v` prints it after decoding into `any` (how Ollama renders params)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _go_float(value)
-    if isinstance(value, list | tuple):
-        return "[" + " ".join(go_value(v) for v in value) + "]"
-    return str(value)
-
-
-def _go_float(x: float) -> str:
-    """Go's %v for a float64: shortest digits, exponent form when the exponent is < -4 or >= 6."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "+Inf" if x > 0 else "-Inf"
-    if x == 0:
-        return "-0" if math.copysign(1.0, x) < 0 else "0"
-    sign, digits, exp = Decimal(repr(x)).normalize().as_tuple()
-    assert isinstance(exp, int)
-    ds = "".join(map(str, digits))
-    point = len(ds) + exp  # position of the decimal point from the left of ds
-    x10 = point - 1
-    prefix = "-" if sign else ""
-    if x10 < -4 or x10 >= 6:
-        mantissa = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
-        return f"{prefix}{mantissa}e{'-' if x10 < 0 else '+'}{abs(x10):02d}"
-    if point <= 0:
-        return f"{prefix}0.{'0' * -point}{ds}"
-    if point >= len(ds):
-        return prefix + ds + "0" * (point - len(ds))
-    return f"{prefix}{ds[:point]}.{ds[point:]}"
-
-
 def render_show_modelfile(
     name: str,
     from_: str,
@@ -362,7 +323,7 @@ def render_show_modelfile(
         value = (params or {})[key]
         for item in value if isinstance(value, list | tuple) else [value]:
             if item is not None:
-                commands.append(Command(key, go_value(item)))
+                commands.append(Command(key, format_value(item)))
     licenses = [license] if isinstance(license, str) else list(license or ())
     commands += [Command("license", text) for text in licenses]
     for msg in messages or ():

@@ -13,11 +13,11 @@ from pollama.modelfile import (
     Command,
     Modelfile,
     ModelfileError,
-    go_value,
     parse,
     quote,
     render_show_modelfile,
 )
+from pollama.prompt.gofmt import format_value as go_value
 
 LLAMA3_TEMPLATE = (
     "{{ if .System }}<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>{{ end }}"

@@ -17,8 +17,9 @@ from prompt_toolkit.history import History
 
 from pollama.cli.run import ResponseDisplay, RunOptions, chat, extract_images, image_paths, load_model
 from pollama.client import Client, ClientError
+from pollama.prompt.gofmt import format_value
 
-__all__ = ["Repl", "PlainHistory", "history_path", "go_value"]
+__all__ = ["Repl", "PlainHistory", "history_path"]
 
 PROMPT, ALT_PROMPT = ">>> ", "... "
 PLACEHOLDER, ALT_PLACEHOLDER = "Send a message (/? for help)", "Press Enter to send"
@@ -136,17 +137,6 @@ class PlainHistory(History):
             os.replace(tmp, self.path)
         except OSError:
             pass  # history is a convenience: never break the session over it
-
-
-def go_value(value: Any) -> str:
-    """A parameter value as Go's %v prints it (true, 0.7, 1, [a b])."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + " ".join(go_value(v) for v in value) + "]"
-    return str(value)
 
 
 def _typed_parameter(name: str, values: list[str]) -> Any:
@@ -465,7 +455,7 @@ class Repl:
         lines.append("")
         if self.opts.options:
             lines.append("User defined parameters:")
-            lines += [f"  {k:<30} {go_value(v)}" for k, v in self.opts.options.items()]
+            lines += [f"  {k:<30} {format_value(v)}" for k, v in self.opts.options.items()]
             lines.append("")
         self._say("\n".join(lines))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pollama.cli.repl import PlainHistory, Repl, go_value
+from pollama.cli.repl import PlainHistory, Repl
 from pollama.cli.run import (
     ResponseDisplay,
     RunOptions,
@@ -24,6 +24,7 @@ from pollama.cli.run import (
     parse_think,
     summary,
 )
+from pollama.prompt.gofmt import format_value
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
@@ -188,8 +189,8 @@ def test_disabled_history_is_not_saved(tmp_path: Path) -> None:
 
 
 def test_go_value() -> None:
-    assert [go_value(v) for v in (True, 0.7, 1.0, 1e6, 5, ["a", "b"], "x")] == \
-        ["true", "0.7", "1", "1000000", "5", "[a b]", "x"]
+    assert [format_value(v) for v in (True, 0.7, 1.0, 1e6, 5, ["a", "b"], "x")] == \
+        ["true", "0.7", "1", "1e+06", "5", "[a b]", "x"]  # Go's %v of float32(1e6), as Ollama's REPL prints it
 
 
 class FakeClient:
@@ -201,6 +202,26 @@ class FakeClient:
     def stream(self, path: str, body: dict) -> Iterator[dict]:
         self.requests.append((path, json.loads(json.dumps(body))))
         yield {"message": {"role": "assistant", "content": "a cat"}, "done": True}
+
+    def json(self, method: str, path: str, body: dict) -> dict:
+        self.requests.append((path, json.loads(json.dumps(body))))
+        return {"parameters": 'num_ctx                        2048'}
+
+
+def test_show_parameters_prints_user_values_as_go_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Ollama's REPL holds float parameters as float32 and prints them with %v: 1e+06, -0."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    repl = Repl(FakeClient(), RunOptions(model="m"), no_history=True)  # type: ignore[arg-type]
+    for line in ("temperature 1000000", "top_p -0", "min_p 0.1234567891", "seed 42", "stop a b"):
+        repl.handle(f"/set parameter {line}")
+    capsys.readouterr()
+    repl.handle("/show parameters")
+    assert capsys.readouterr().out == (
+        "Model defined parameters:\n  num_ctx                        2048\n\nUser defined parameters:\n"
+        "  temperature                    1e+06\n  top_p                          -0\n"
+        "  min_p                          0.12345679\n  seed                           42\n"
+        "  stop                           [a b]\n\n")
 
 
 def test_one_shot_attaches_images_for_a_vision_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

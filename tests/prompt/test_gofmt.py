@@ -64,6 +64,17 @@ def test_sprintf_structs_and_stringers() -> None:
     assert format_value([JSONMap({"a": 1})]) == '[{"a":1}]'  # nested Stringers are honoured too
 
 
+@pytest.mark.parametrize(("value", "out"), [
+    (1e6, "1e+06"), (1234567.0, "1.234567e+06"), (1.5e20, "1.5e+20"), (123456.0, "123456"), (-0.0, "-0"),
+    (0.0001, "0.0001"), (1e-05, "1e-05"), (0.12345679, "0.12345679"), (math.nan, "NaN"), (math.inf, "+Inf"),
+    (None, "<nil>"), ([1.0, "a", None], "[1 a <nil>]"), ({"b": 2.5, "a": True}, "map[a:true b:2.5]"),
+    ((7, -3), "[7 -3]"),
+])
+def test_format_value_is_gos_v(value: Any, out: str) -> None:
+    """The one %v the CLI, `show --modelfile` and templates share; the cases its three copies disagreed on."""
+    assert format_value(value) == out
+
+
 def test_float_special_values() -> None:
     assert sprintf("%v|%v|%v|%f", [math.inf, -math.inf, math.nan, math.inf]) == "+Inf|-Inf|NaN|+Inf"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,6 @@ def _error_of(resp: httpx.Response) -> ClientError:
 
 class Client:
     def __init__(self, host: str | None = None, timeout: float | None = None) -> None:
-        import os
-
         self.base = parse_host(host if host is not None else os.environ.get("OLLAMA_HOST")).url
         if self.base.startswith("http://0.0.0.0"):
             self.base = self.base.replace("0.0.0.0", "127.0.0.1", 1)
@@ -50,13 +49,14 @@ class Client:
             headers["Authorization"] = f"Bearer {key}"
         self.http = httpx.Client(base_url=self.base, timeout=httpx.Timeout(timeout, connect=5.0), headers=headers)
 
+    def _unreachable(self) -> ConnectError:
+        return ConnectError(f"could not connect to pollama server at {self.base}, run 'pollama serve' to start it")
+
     def _send(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
             resp = self.http.request(method, path, **kw)
         except httpx.ConnectError:
-            raise ConnectError(
-                f"could not connect to pollama server at {self.base}, run 'pollama serve' to start it"
-            ) from None
+            raise self._unreachable() from None
         if resp.status_code >= 400:
             raise _error_of(resp)
         return resp
@@ -79,16 +79,7 @@ class Client:
                         raise ClientError(str(obj["error"]), 500)
                     yield obj
         except httpx.ConnectError:
-            raise ConnectError(
-                f"could not connect to pollama server at {self.base}, run 'pollama serve' to start it"
-            ) from None
-
-    def heartbeat(self) -> bool:
-        try:
-            self._send("HEAD", "/")
-            return True
-        except ClientError:
-            return False
+            raise self._unreachable() from None
 
     def upload_blob(self, path: Path) -> str:
         """Upload a file as a blob unless the server has it; returns its digest."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -19,8 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from pollama.api.errors import BadRequest, ModelNotFound
+from pollama.api.options import OptionsError, parse_parameter, validate_options
 from pollama.api.types import CreateRequest
+from pollama.convert import ConvertError, convert_safetensors
 from pollama.gguf import GGUFError, human_number, is_gguf, read_gguf
+from pollama.modelfile import ModelfileError, is_semver, parse
+from pollama.prompt.gotemplate import Template, TemplateError
+from pollama.quantize import QUANT_TYPES, SOURCE_TYPES, QuantizeError, quantize
 from pollama.store import (
     CONFIG_MEDIA_TYPE,
     MEDIA,
@@ -29,6 +35,7 @@ from pollama.store import (
     Manifest,
     Model,
     Store,
+    check_digest,
     disk_op,
     load_model,
     parse_name,
@@ -41,8 +48,6 @@ _TEXT_KINDS = ("template", "system", "params", "messages", "license")
 
 def modelfile_to_request(text: str, base: CreateRequest) -> CreateRequest:
     """The legacy `modelfile` field: turn its instructions into the current request fields."""
-    from pollama.modelfile import ModelfileError, parse
-
     try:
         mf = parse(text)
     except (ModelfileError, ValueError) as e:
@@ -88,7 +93,7 @@ class _Builder:
 
     def blob(self, digest: str, fname: str) -> Path:
         """An uploaded blob named by a request, held; 400 when it is not in the store."""
-        if self.store.pin(self.hold, [_norm(digest)]):
+        if self.store.pin(self.hold, [check_digest(digest)]):
             raise BadRequest(f"blob for {fname} ({digest}) not found; upload it with POST /api/blobs/{digest}")
         return self.store.blob_path(digest)
 
@@ -109,8 +114,6 @@ def _scratch(store: Store, prefix: str) -> Iterator[Path]:
 
 
 def _digest_of(data: bytes) -> str:
-    import hashlib
-
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
@@ -176,7 +179,7 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
                 path = builder.blob(digest, fname)
                 if not is_gguf(path):
                     raise BadRequest(f"adapter {fname} is not a GGUF file (safetensors adapters are not supported)")
-                adapters.append(Layer(MEDIA["adapter"], _norm(digest), path.stat().st_size))
+                adapters.append(Layer(MEDIA["adapter"], check_digest(digest), path.stat().st_size))
             builder.set("adapter", builder.layers.get("adapter", []) + adapters)
         # text layers: request values override the base model's
         texts: dict[str, list[bytes]] = {}
@@ -221,15 +224,7 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
         yield _status("success")
 
 
-def _norm(digest: str) -> str:
-    from pollama.store import check_digest
-
-    return check_digest(digest)
-
-
 def _check_template(template: str) -> None:
-    from pollama.prompt.gotemplate import Template, TemplateError
-
     try:
         Template.parse(template)
     except TemplateError as e:
@@ -238,8 +233,6 @@ def _check_template(template: str) -> None:
 
 def _check_requires(value: str | None) -> str | None:
     """REQUIRES / `requires`: a semantic version, stored without its `v` (as Ollama stores it)."""
-    from pollama.modelfile import is_semver
-
     if value is None or value == "":
         return None
     if not is_semver(value):
@@ -249,8 +242,6 @@ def _check_requires(value: str | None) -> str | None:
 
 def _check_params(params: dict[str, Any] | None) -> dict[str, Any]:
     """Unknown parameter names are an error on create (as in a Modelfile); types are checked."""
-    from pollama.api.options import OptionsError, parse_parameter, validate_options
-
     if not params:
         return {}
     try:
@@ -294,7 +285,7 @@ async def _from_files(store: Store, builder: _Builder, files: dict[str, str]) ->
             path = paths[fname]
             _validate_gguf(path)
             info = read_gguf(path, tensors=False)
-            layer = Layer(MEDIA["model"], _norm(files[fname]), path.stat().st_size)
+            layer = Layer(MEDIA["model"], check_digest(files[fname]), path.stat().st_size)
             (projectors if info.architecture == "clip" else models).append(layer)
         if not models:
             raise BadRequest("no model GGUF among the files (only projectors)")
@@ -317,8 +308,6 @@ async def _from_files(store: Store, builder: _Builder, files: dict[str, str]) ->
 
 
 async def _convert_dir(builder: _Builder, src: Path) -> AsyncIterator[dict[str, Any]]:
-    from pollama.convert import ConvertError, convert_safetensors
-
     yield _status("converting model")
     with _scratch(builder.store, "pollama-gguf-") as tmp:
         out = tmp / "model.gguf"
@@ -334,14 +323,12 @@ async def _convert_dir(builder: _Builder, src: Path) -> AsyncIterator[dict[str, 
 
 def _check_quantize(store: Store, req: CreateRequest, qtype: str) -> None:
     """Before anything is written: the type is known and the source is F16/F32/BF16."""
-    from pollama.quantize import QUANT_TYPES, SOURCE_TYPES
-
     if qtype.lower() not in QUANT_TYPES:
         raise BadRequest(f"unsupported quantization type {qtype}")
     source: Path | None = None
     if req.files:
         ggufs = [d for f, d in req.files.items() if f.endswith(".gguf")]
-        source = store.blob_path(_norm(ggufs[0])) if ggufs else None  # safetensors convert to F16
+        source = store.blob_path(check_digest(ggufs[0])) if ggufs else None  # safetensors convert to F16
     elif req.from_ and os.path.isabs(req.from_):
         source = Path(req.from_) if Path(req.from_).is_file() else None
     elif req.from_:
@@ -359,8 +346,6 @@ def _check_quantize(store: Store, req: CreateRequest, qtype: str) -> None:
 
 
 async def _quantize(store: Store, builder: _Builder, qtype: str) -> AsyncIterator[dict[str, Any]]:
-    from pollama.quantize import QuantizeError, quantize
-
     layer = builder.layers["model"][0]
     src = store.blob_path(layer.digest)
     current = read_gguf(src).file_type

@@ -16,6 +16,10 @@ from pollama import __version__
 from pollama.api.errors import APIError
 from pollama.config import Settings
 from pollama.config import settings as read_settings
+from pollama.sched import Scheduler
+from pollama.server import anthropic, generate, models, openai
+from pollama.server.middleware import install_middleware
+from pollama.server.openapi import install_openapi
 from pollama.store import Store
 
 __all__ = ["create_app", "LastResort"]
@@ -35,13 +39,11 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
             removed = app.state.store.prune()
             if removed:
                 log.info("pruned %d unused blobs", removed)
-        scheduler = _make_scheduler(app)
-        app.state.scheduler = scheduler
+        app.state.scheduler = scheduler = Scheduler(app.state.store, cfg)
         try:
             yield
         finally:
-            if scheduler is not None:
-                await scheduler.shutdown()
+            await scheduler.shutdown()
 
     app = FastAPI(title="pollama", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
 
@@ -69,19 +71,8 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     async def version() -> Response:
         return JSONResponse({"version": __version__})
 
-    from pollama.server.middleware import install_middleware
-    from pollama.server.models import router as models_router
-    from pollama.server.openapi import install_openapi
-
-    app.include_router(models_router)
-    for module in ("pollama.server.generate", "pollama.server.openai", "pollama.server.anthropic"):
-        try:
-            mod = __import__(module, fromlist=["router"])
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            continue
-        app.include_router(mod.router)
+    for module in (models, generate, openai, anthropic):
+        app.include_router(module.router)
     install_middleware(app, cfg)
     app.add_middleware(LastResort)
     install_openapi(app)
@@ -118,12 +109,3 @@ class LastResort:
                 response = JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=500)
             await response(scope, receive, send)
 
-
-def _make_scheduler(app: FastAPI):  # type: ignore[no-untyped-def]
-    try:
-        from pollama.sched import Scheduler
-    except ModuleNotFoundError as e:
-        if e.name != "pollama.sched":
-            raise
-        return None
-    return Scheduler(app.state.store, app.state.settings)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
+import socket
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -30,8 +32,6 @@ DEFAULT_ORIGINS = [
 
 
 def _origin_regex(patterns: list[str]) -> str:
-    import re
-
     parts = []
     for p in patterns:
         if p == "*":
@@ -56,8 +56,6 @@ def _host_allowed(host: str) -> bool:
         ipaddress.ip_address(host)
         return True
     except ValueError:
-        import socket
-
         return host == socket.gethostname().lower()
 
 

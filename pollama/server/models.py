@@ -8,9 +8,11 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import gguf
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from pollama import registry
 from pollama.api.errors import APIError, BadRequest, ModelNotFound
 from pollama.api.types import (
     CopyRequest,
@@ -22,10 +24,13 @@ from pollama.api.types import (
     parse_request,
 )
 from pollama.create import create_model
+from pollama.gguf import read_gguf
+from pollama.modelfile import render_show_modelfile
+from pollama.server.streaming import ndjson_or_single
 from pollama.store import Model, Store, check_digest, load_model, parse_name
 from pollama.store.names import Name
 
-__all__ = ["router", "show_model", "model_modelfile", "iso"]
+__all__ = ["router"]
 
 router = APIRouter()
 
@@ -82,8 +87,6 @@ def format_parameters(params: dict[str, Any]) -> str:
 
 
 def model_modelfile(model: Model) -> str:
-    from pollama.modelfile import render_show_modelfile
-
     source = str(model.model_path) if model.model_path else ""
     return render_show_modelfile(
         model.name.display, source, model.template, model.system, model.params, model.messages,
@@ -111,8 +114,6 @@ def show_model(model: Model, verbose: bool = False) -> dict[str, Any]:
     if model.config.get("requires"):
         out["requires"] = model.config["requires"]
     if model.projectors:
-        from pollama.gguf import read_gguf
-
         out["projector_info"] = read_gguf(model.projectors[0]).model_info(verbose)
     if verbose and info is not None:
         out["tensors"] = [
@@ -122,8 +123,6 @@ def show_model(model: Model, verbose: bool = False) -> dict[str, Any]:
 
 
 def _ggml_type(t: int) -> str:
-    import gguf
-
     try:
         return gguf.GGMLQuantizationType(t).name
     except ValueError:
@@ -149,8 +148,6 @@ def _show(store: Store, name: Name, req: ShowRequest) -> dict[str, Any]:
 
 @router.post("/api/create")
 async def create(request: Request) -> Response:
-    from pollama.server.streaming import ndjson_or_single
-
     req = parse_request(await request.body(), CreateRequest)
     return await ndjson_or_single(create_model(_store(request), req), req.stream is not False)
 
@@ -211,16 +208,12 @@ async def copy(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     req = parse_request(await request.body(), DeleteRequest)
     name = _required_name(req.model_name)
-    sched = getattr(request.app.state, "scheduler", None)
-    if sched is not None:
-        await sched.unload_name(name)
+    await request.app.state.scheduler.unload_name(name)
     await asyncio.to_thread(_store(request).delete, name)
     return Response(status_code=200)
 
 
 async def _registry_stream(kind: str, store: Store, name: Name, insecure: bool) -> AsyncIterator[dict[str, Any]]:
-    from pollama import registry
-
     op = registry.pull if kind == "pull" else registry.push
     try:
         async for status in op(store, name, insecure=insecure):
@@ -231,8 +224,6 @@ async def _registry_stream(kind: str, store: Store, name: Name, insecure: bool) 
 
 @router.post("/api/pull")
 async def pull(request: Request) -> Response:
-    from pollama.server.streaming import ndjson_or_single
-
     req = parse_request(await request.body(), PullRequest)
     name = _required_name(req.model_name)
     return await ndjson_or_single(_registry_stream("pull", _store(request), name, req.insecure),
@@ -241,8 +232,6 @@ async def pull(request: Request) -> Response:
 
 @router.post("/api/push")
 async def push(request: Request) -> Response:
-    from pollama.server.streaming import ndjson_or_single
-
     req = parse_request(await request.body(), PushRequest)
     name = _required_name(req.model_name)
     if not _store(request).exists(name):

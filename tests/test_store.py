@@ -1,5 +1,7 @@
 """The store is byte-compatible with Ollama's layout; writes are atomic and verified."""
 
+import dataclasses
+import datetime as dt
 import errno
 import hashlib
 import json
@@ -10,8 +12,19 @@ from pathlib import Path
 
 import pytest
 
+import pollama.prompt.render
 from pollama.api.errors import BadRequest, ModelNotFound
-from pollama.store import MEDIA, DigestMismatch, Layer, Manifest, Store, StoreError, load_model, parse_name
+from pollama.store import (
+    MEDIA,
+    DigestMismatch,
+    Layer,
+    Manifest,
+    Model,
+    Store,
+    StoreError,
+    load_model,
+    parse_name,
+)
 
 
 def sha(data: bytes) -> str:
@@ -252,3 +265,19 @@ def test_store_operations_from_many_threads_keep_it_consistent(tmp_path: Path) -
         assert all(store.has_blob(d) for d in manifest.digests())
         referenced |= manifest.digests()
     assert _blob_names(store) == {d.replace(":", "-") for d in referenced}
+
+
+def test_capabilities_are_computed_once_per_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    real, calls = pollama.prompt.render.template_capabilities, []
+
+    def counted(*args: object) -> set[str]:
+        calls.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pollama.prompt.render, "template_capabilities", counted)
+    model = Model(parse_name("a"), Manifest(Layer("c", sha(b"{}"), 2)), sha(b"m"), {}, dt.datetime.now(),
+                  template="{{ .Prompt }}")
+    assert [model.capabilities for _ in range(3)] == [["completion"]] * 3 and len(calls) == 1
+    tools = dataclasses.replace(model, template="{{ if .Tools }}{{ .Tools }}{{ end }}{{ .Prompt }}")
+    assert tools.capabilities == ["completion", "tools"] and model.capabilities == ["completion"]
+    assert len(calls) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -139,10 +140,8 @@ async def show(request: Request) -> Response:
 def _show(store: Store, name: Name, req: ShowRequest) -> dict[str, Any]:
     with store.hold() as hold:  # its blobs stay while they are read, whatever is deleted meanwhile
         model = load_model(store, name, hold)
-        if req.system is not None:
-            model.system = req.system
-        if req.template is not None:
-            model.template = req.template
+        overrides = {"system": req.system, "template": req.template}
+        model = dataclasses.replace(model, **{k: v for k, v in overrides.items() if v is not None})
         return show_model(model, req.verbose)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import threading
@@ -14,7 +15,7 @@ from pollama.gguf import GGUFInfo, read_gguf
 from pollama.store.layout import Hold, Layer, Manifest, Store
 from pollama.store.names import Name
 
-__all__ = ["Model", "load_model", "gguf_info", "capabilities_of"]
+__all__ = ["Model", "load_model", "gguf_info"]
 
 _info_cache: dict[tuple[str, bool], GGUFInfo] = {}
 _info_lock = threading.Lock()
@@ -35,6 +36,9 @@ def gguf_info(path: Path, key: str, *, arrays: bool = False) -> GGUFInfo:
 
 @dataclass
 class Model:
+    """A model as stored. Change a field with `dataclasses.replace` (a new Model), not in place: what is
+    derived from the fields (`capabilities`) is computed once per Model."""
+
     name: Name
     manifest: Manifest
     digest: str
@@ -60,9 +64,21 @@ class Model:
         info = self.info()
         return info.chat_template if info else None
 
-    @property
+    @functools.cached_property
     def capabilities(self) -> list[str]:
-        return capabilities_of(self)
+        """Ollama's capability list: completion/embedding, vision, tools, insert, thinking."""
+        from pollama.prompt.render import template_capabilities  # deferred: the template engine is heavy
+
+        info = self.info()
+        caps: list[str] = []
+        if info is not None and info.is_embedding_model:
+            caps.append("embedding")
+        else:
+            caps.append("completion")
+            caps.extend(sorted(template_capabilities(self.template, self.chat_template)))
+        if self.projectors or (info is not None and info.arch_key("vision.block_count") is not None):
+            caps.append("vision")
+        return caps
 
     def details(self) -> dict[str, Any]:
         families = self.config.get("model_families") or (
@@ -76,22 +92,6 @@ class Model:
             "parameter_size": self.config.get("model_type", ""),
             "quantization_level": self.config.get("file_type", ""),
         }
-
-
-def capabilities_of(model: Model) -> list[str]:
-    """Ollama's capability list: completion/embedding, vision, tools, insert, thinking."""
-    from pollama.prompt.render import template_capabilities
-
-    info = model.info()
-    caps: list[str] = []
-    if info is not None and info.is_embedding_model:
-        caps.append("embedding")
-    else:
-        caps.append("completion")
-        caps.extend(sorted(template_capabilities(model.template, model.chat_template)))
-    if model.projectors or (info is not None and info.arch_key("vision.block_count") is not None):
-        caps.append("vision")
-    return caps
 
 
 def _text(store: Store, digest: str) -> str:

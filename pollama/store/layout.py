@@ -144,14 +144,6 @@ class Manifest:
     def digests(self) -> set[str]:
         return {self.config.digest, *(layer.digest for layer in self.layers)}
 
-    @property
-    def size(self) -> int:
-        return self.config.size + sum(layer.size for layer in self.layers)
-
-    def layers_of(self, kind: str) -> list[Layer]:
-        media = MEDIA[kind]
-        return [layer for layer in self.layers if layer.media_type == media]
-
 
 @dataclass
 class Hold:

@@ -102,6 +102,9 @@ def _bool_env(name: str) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
+    """The server's environment, read once at start-up (`settings()`) and passed down: create_app keeps it as
+    `app.state.settings` and hands it to the Scheduler; the Store gets `models` and `noprune`."""
+
     host: Host
     models: Path
     keep_alive: str
@@ -117,13 +120,9 @@ class Settings:
     load_timeout: float | None  # seconds; None: wait for as long as a load takes
     stream_interval: float  # seconds between a stream's reply lines, at most (POLLAMA_STREAM_INTERVAL)
 
-    @property
-    def home(self) -> Path:
-        return Path(os.path.expanduser("~/.ollama"))
-
 
 def settings() -> Settings:
-    """Read the environment now (tests change it between servers)."""
+    """Read the environment now: once per server (or command), its result passed down."""
     models = os.environ.get("OLLAMA_MODELS", "").strip() or os.path.expanduser("~/.ollama/models")
     origins = tuple(o.strip() for o in os.environ.get("OLLAMA_ORIGINS", "").split(",") if o.strip())
     keys = tuple(k.strip() for k in os.environ.get("POLLAMA_API_KEYS", "").split(",") if k.strip())

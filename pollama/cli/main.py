@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from pollama import __version__
-from pollama.cli.format import human_bytes, human_time, table
+from pollama.api.duration import parse_duration
+from pollama.cli import models
+from pollama.cli.chat import RunOptions
+from pollama.cli.display import print_error
+from pollama.cli.run import run
 from pollama.client import Client, ClientError
+from pollama.config import settings
 
 __all__ = ["main"]
 
 
-def _err(msg: str) -> int:
-    print(f"Error: {msg}", file=sys.stderr)
-    return 1
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    import logging
+    import uvicorn  # the server and its libraries load only for `serve`
 
-    import uvicorn
-
-    from pollama.config import settings
     from pollama.server.app import create_app
 
     class Server(uvicorn.Server):
@@ -48,173 +46,97 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    models = Client().json("GET", "/api/tags")["models"]
-    rows = [[m["name"], m["digest"][:12], human_bytes(m["size"]), human_time(m["modified_at"])] for m in models]
-    print(table(["NAME", "ID", "SIZE", "MODIFIED"], rows))
+    models.list_models(Client())
     return 0
 
 
 def cmd_ps(args: argparse.Namespace) -> int:
-    models = Client().json("GET", "/api/ps")["models"]
-    rows = []
-    for m in models:
-        vram, size = m.get("size_vram", 0), m.get("size", 0)
-        if vram == 0:
-            proc = "100% CPU"
-        elif vram >= size:
-            proc = "100% GPU"
-        else:
-            pct = round(100 * vram / size)
-            proc = f"{100 - pct}%/{pct}% CPU/GPU"
-        rows.append([m["name"], m["digest"][:12], human_bytes(size), proc, str(m.get("context_length", "")),
-                     human_time(m.get("expires_at"), "Forever")])
-    print(table(["NAME", "ID", "SIZE", "PROCESSOR", "CONTEXT", "UNTIL"], rows))
+    models.list_running(Client())
     return 0
 
 
 def cmd_cp(args: argparse.Namespace) -> int:
-    Client().json("POST", "/api/copy", {"source": args.source, "destination": args.destination})
-    print(f"copied '{args.source}' to '{args.destination}'")
+    models.copy_model(Client(), args.source, args.destination)
     return 0
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-    client = Client()
-    for name in args.models:
-        client.json("DELETE", "/api/delete", {"model": name})
-        print(f"deleted '{name}'")
+    models.remove_models(Client(), args.models)
     return 0
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    client = Client()
-    running = {m["name"] for m in client.json("GET", "/api/ps")["models"]}
-    from pollama.store.names import parse_name
-
-    if parse_name(args.model).display not in running and args.model not in running:
-        return _err(f"couldn't find model \"{args.model}\" to stop")
-    client.json("POST", "/api/generate", {"model": args.model, "keep_alive": 0})
-    return 0
-
-
-def _show_section(title: str, rows: list[tuple[str, str]] | list[str]) -> None:
-    print(f"  {title}")
-    for row in rows:
-        if isinstance(row, tuple):
-            print(f"    {row[0]:<20}{row[1]}")
-        else:
-            print(f"    {row}")
-    print()
+    return models.stop_model(Client(), args.model)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    resp = Client().json("POST", "/api/show", {"model": args.model, "verbose": args.verbose})
-    for flag, key in (("license", "license"), ("modelfile", "modelfile"), ("parameters", "parameters"),
-                      ("system", "system"), ("template", "template")):
-        if getattr(args, flag):
-            text = resp.get(key)
-            if not text:
-                return _err(f"{key} not specified for model")
-            print(text)
-            return 0
-    info = resp.get("model_info") or {}
-    arch = info.get("general.architecture", "")
-    rows: list[tuple[str, str]] = [("architecture", arch),
-                                   ("parameters", resp["details"].get("parameter_size", ""))]
-    for label, key in (("context length", "context_length"), ("embedding length", "embedding_length")):
-        if f"{arch}.{key}" in info:
-            rows.append((label, str(info[f"{arch}.{key}"])))
-    rows.append(("quantization", resp["details"].get("quantization_level", "")))
-    print()
-    _show_section("Model", rows)
-    if resp.get("capabilities"):
-        _show_section("Capabilities", list(resp["capabilities"]))
-    if resp.get("parameters"):
-        _show_section("Parameters", [line for line in resp["parameters"].splitlines()])
-    if resp.get("system"):
-        _show_section("System", resp["system"].strip().splitlines()[:2])
-    if resp.get("license"):
-        _show_section("License", [ln for ln in resp["license"].strip().splitlines() if ln.strip()][:2])
-    if args.verbose:
-        _show_section("Metadata", [(k, str(v)) for k, v in info.items()])
-    return 0
-
-
-def _progress_stream(events: Any) -> None:
-    """Render pull/push/create progress: a line per step, a bar per layer (see cli/progress.py)."""
-    from pollama.cli.progress import render_progress
-
-    render_progress(events)
+    field = next((f for f in models.SHOW_FIELDS if getattr(args, f)), None)
+    return models.show_model(Client(), args.model, args.verbose, field)
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    from pollama.modelfile import ModelfileError, parse
-
-    client = Client()
-    path = Path(args.file) if args.file else Path("Modelfile")
-    if not path.is_file():
-        return _err(f"open {path}: no such file or directory")
-    try:
-        mf = parse(path.read_text())
-    except (ModelfileError, ValueError) as e:
-        return _err(str(e))
-    body: dict[str, Any] = {"model": args.model}
-    base_dir = path.resolve().parent
-
-    def local(ref: str) -> Path | None:
-        candidate = Path(os.path.expanduser(ref))
-        if not candidate.is_absolute():
-            candidate = base_dir / candidate
-        return candidate if candidate.exists() else None
-
-    print("gathering model components")
-    source = mf.get("model")
-    if not source:
-        return _err("no FROM line")
-    src_path = local(source)
-    if src_path is not None:
-        if src_path.is_file():
-            files = {src_path.name: src_path}
-        else:  # a safetensors folder: weights, configs and tokenizer files, sub-folders included
-            files = {p.relative_to(src_path).as_posix(): p for p in sorted(src_path.rglob("*"))
-                     if p.is_file() and p.suffix in {".json", ".safetensors", ".model", ".txt", ".jinja"}}
-        body["files"] = {}
-        for rel, f in files.items():
-            print(f"copying file {rel}")
-            body["files"][rel] = client.upload_blob(f)
-    elif source.startswith(("./", "../", "/", "~")):
-        return _err(f"no such file or directory: {source}")
-    else:
-        body["from"] = source
-    adapters = {}
-    for i, ref in enumerate(mf.all("adapter")):
-        a_path = local(ref)
-        if a_path is None:
-            return _err(f"no such adapter file: {ref}")
-        adapters[a_path.name if a_path.is_file() else f"adapter{i}"] = client.upload_blob(a_path)
-    if adapters:
-        body["adapters"] = adapters
-    body.update(mf.request_fields())
-    if args.quantize:
-        body["quantize"] = args.quantize
-    _progress_stream(client.stream("/api/create", body))
-    return 0
+    return models.create_model(Client(), args.model, Path(args.file or "Modelfile"), args.quantize)
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    _progress_stream(Client().stream("/api/pull", {"model": args.model, "insecure": args.insecure}))
+    models.pull(Client(), args.model, args.insecure)
     return 0
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    _progress_stream(Client().stream("/api/push", {"model": args.model, "insecure": args.insecure}))
+    models.push(Client(), args.model, args.insecure)
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from pollama.cli.run import run
+THINK_LEVELS = ("high", "medium", "low")
+_VALUE_FLAGS = {"--format", "--keepalive"}
 
-    return run(args)
+
+def parse_think(value: str | None) -> bool | str | None:
+    """The `--think[=...]` flag: None when absent. Raises ValueError on an unknown value."""
+    if value is None:
+        return None
+    if value in ("", "true"):
+        return True
+    if value == "false":
+        return False
+    if value in THINK_LEVELS:
+        return value
+    raise ValueError(f'invalid value for --think: "{value}" (must be true, false, high, medium, or low)')
+
+
+def _fix_think_flag(args: argparse.Namespace, argv: list[str]) -> None:
+    """`--think PROMPT`: like pflag, a bare --think takes no value, so give the word back to the prompt."""
+    value = args.think
+    if value is None or value in ("", "true", "false", *THINK_LEVELS) or f"--think={value}" in argv:
+        return
+    if "--think" not in argv:
+        return
+    idx = argv.index("--think")
+    before, skip = 0, False
+    tokens = argv[argv.index("run") + 2:idx] if "run" in argv and argv.index("run") + 1 < idx else []
+    for tok in tokens:
+        if skip:
+            skip = False
+        elif tok in _VALUE_FLAGS:
+            skip = True
+        elif not tok.startswith("--"):
+            before += 1
+    args.prompt = [*args.prompt[:before], value, *args.prompt[before:]]
+    args.think = "true"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        think = parse_think(args.think)
+        if args.keepalive:
+            parse_duration(args.keepalive)
+    except ValueError as e:
+        return print_error(str(e))
+    opts = RunOptions(model=args.model, prompt=" ".join(args.prompt or []), format=args.format or "",
+                      keep_alive=args.keepalive or None, think=think, hide_thinking=args.hidethinking,
+                      verbose=args.verbose, word_wrap=not args.nowordwrap)
+    return run(opts, args.insecure)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -232,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("show", help="Show information for a model")
     s.add_argument("model")
-    for flag in ("license", "modelfile", "parameters", "system", "template", "verbose"):
+    for flag in (*models.SHOW_FIELDS, "verbose"):
         s.add_argument(f"--{flag}", action="store_true")
     s.set_defaults(func=cmd_show)
 
@@ -275,12 +197,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and getattr(args, "command", None) == "run" and not any(x.startswith("-") for x in extra):
         args.prompt += extra  # like cobra, `run MODEL --verbose PROMPT` takes prompt words after flags
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "run":
+        _fix_think_flag(args, argv)
     if args.version:
         print(f"pollama version is {__version__}")
         return 0
@@ -290,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ClientError as e:
-        return _err(e.message)
+        return print_error(e.message)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `pollama list | head`: the reader left; say nothing more

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import copy
 import json
@@ -13,10 +12,18 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application.current import get_app
+from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import History
 
-from pollama.cli.run import ResponseDisplay, RunOptions, chat, extract_images, image_paths, load_model
+from pollama.api.options import parse_parameter
+from pollama.cli.chat import RunOptions, adopt_model, chat, load_model
+from pollama.cli.display import ResponseDisplay
+from pollama.cli.images import extract_images, image_paths
+from pollama.cli.models import list_models, show_model
 from pollama.client import Client, ClientError
+from pollama.config import settings
 from pollama.prompt.gofmt import format_value
 
 __all__ = ["Repl", "PlainHistory", "history_path"]
@@ -139,13 +146,6 @@ class PlainHistory(History):
             pass  # history is a convenience: never break the session over it
 
 
-def _typed_parameter(name: str, values: list[str]) -> Any:
-    """Parse `/set parameter NAME VALUE...` the way a Modelfile PARAMETER is parsed."""
-    from pollama.api.options import parse_parameter
-
-    return parse_parameter(name, values)[1]
-
-
 class _Exit(Exception):
     """/bye."""
 
@@ -155,8 +155,6 @@ class Repl:
 
     def __init__(self, client: Client, opts: RunOptions, saved_messages: list[dict[str, Any]] | None = None,
                  no_history: bool | None = None) -> None:
-        from pollama.config import settings
-
         self.client = client
         self.opts = opts
         self.model_messages = list(saved_messages or [])
@@ -171,10 +169,6 @@ class Repl:
 
     # ---- I/O ----------------------------------------------------------------------------------------
     def _read(self) -> str:
-        from prompt_toolkit import PromptSession
-        from prompt_toolkit.application.current import get_app
-        from prompt_toolkit.formatted_text import FormattedText
-
         if self.session is None:
             self.session = PromptSession(history=self.history, enable_suspend=True)
         prompt, hint = (ALT_PROMPT, ALT_PLACEHOLDER) if self.alt else (PROMPT, PLACEHOLDER)
@@ -315,9 +309,7 @@ class Repl:
             self._usage(USAGE_SHORTCUTS)
 
     def _cmd_list(self, args: list[str], line: str) -> None:
-        from pollama.cli.main import cmd_list
-
-        cmd_list(argparse.Namespace())
+        list_models(self.client)
 
     def _cmd_clear(self, args: list[str], line: str) -> None:
         self.opts.messages = []
@@ -381,7 +373,7 @@ class Repl:
             return
         name, values = args[2], args[3:]
         try:
-            value = _typed_parameter(name, values)
+            value = parse_parameter(name, values)[1]  # as a Modelfile PARAMETER is parsed
         except (ValueError, TypeError, KeyError) as e:
             self._say(f"Couldn't set parameter: {json.dumps(str(e), ensure_ascii=False)}")
             return
@@ -428,10 +420,7 @@ class Repl:
             raise
         what = args[1]
         if what == "info":
-            from pollama.cli.main import cmd_show
-
-            flags = dict.fromkeys(("license", "modelfile", "parameters", "system", "template", "verbose"), False)
-            cmd_show(argparse.Namespace(model=self.opts.model, **flags))
+            show_model(self.client, self.opts.model)
         elif what == "license":
             self._say(resp.get("license") or "No license was specified for this model.")
         elif what == "modelfile":
@@ -469,11 +458,7 @@ class Repl:
         self._say(f"Loading model '{opts.model}'")
         try:
             info = self.client.json("POST", "/api/show", {"model": opts.model})
-            caps = info.get("capabilities") or []
-            if not self.think_explicit:
-                opts.think = True if "thinking" in caps else None
-            opts.multimodal = "vision" in caps or bool(info.get("projector_info"))
-            opts.parent_model = (info.get("details") or {}).get("parent_model") or ""
+            adopt_model(opts, info, self.think_explicit)
             load_model(self.client, opts)
         except ClientError as e:
             if "not found" in e.message:

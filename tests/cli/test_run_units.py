@@ -11,19 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from pollama.cli.chat import RunOptions, chat_request
+from pollama.cli.display import ResponseDisplay, WordWrapper, go_duration, summary
+from pollama.cli.images import extract_images
+from pollama.cli.main import _fix_think_flag, parse_think
 from pollama.cli.repl import PlainHistory, Repl
-from pollama.cli.run import (
-    ResponseDisplay,
-    RunOptions,
-    WordWrapper,
-    _fix_think_flag,
-    _one_shot,
-    chat_request,
-    extract_images,
-    go_duration,
-    parse_think,
-    summary,
-)
+from pollama.cli.run import _one_shot
 from pollama.prompt.gofmt import format_value
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

@@ -34,6 +34,7 @@ from pollama.store import (
     Layer,
     Manifest,
     Model,
+    Name,
     Store,
     check_digest,
     disk_op,
@@ -123,6 +124,44 @@ def _status(text: str, **extra: Any) -> dict[str, Any]:
 
 async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[str, Any]]:
     """Async generator of Ollama's create progress objects; raises APIError on bad input."""
+    req, name = _checked_request(req)
+    params = _check_params(req.parameters)
+    requires = _check_requires(req.requires)
+    quant = req.quantize or req.quantization
+    if quant:
+        _check_quantize(store, req, quant)
+    base: Model | None = None
+    with store.hold() as hold:
+        builder, source = _Builder(store, hold), req.from_ or ""
+        if req.files:
+            async for status in _from_files(store, builder, req.files):
+                yield status
+        elif os.path.isabs(source) and Path(source).exists():
+            async for status in _from_path(builder, Path(source)):
+                yield status
+        else:
+            base = _load_base(store, source, hold)
+            for status in _use_base(builder, base):
+                yield status
+        if "model" not in builder.layers:
+            raise BadRequest("no model layer: 'from' or 'files' must name a GGUF model or a safetensors folder")
+        if quant:
+            async for status in _quantize(store, builder, quant):
+                yield status
+        if req.adapters:
+            _add_adapters(builder, req.adapters)
+        for status in _add_text_layers(builder, _texts(base, req, params)):
+            yield status
+        config_layer = _write_config(store, builder, base, requires)
+        manifest = Manifest(config=config_layer, layers=builder.ordered())
+        yield _status("writing manifest")
+        await asyncio.to_thread(store.write_manifest, name, manifest)
+        yield _status("success")
+
+
+def _checked_request(req: CreateRequest) -> tuple[CreateRequest, Name]:
+    """The request with its legacy `modelfile` applied and a local `from` path made absolute, and its name;
+    raises BadRequest where the name, the source or a template is wrong."""
     if req.modelfile:
         req = modelfile_to_request(req.modelfile, req)
     if not req.model_name:
@@ -139,89 +178,78 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
         req = req.model_copy(update={"from_": str(path)})
     if req.template is not None:
         _check_template(req.template)
-    params = _check_params(req.parameters)
-    requires = _check_requires(req.requires)
-    quant = req.quantize or req.quantization
-    if quant:
-        _check_quantize(store, req, quant)
-    base: Model | None = None
-    with store.hold() as hold:
-        builder = _Builder(store, hold)
-        if req.files:
-            async for status in _from_files(store, builder, req.files):
-                yield status
-        else:
-            assert req.from_ is not None
-            source = req.from_
-            if os.path.isabs(source) and Path(source).exists():
-                async for status in _from_path(builder, Path(source)):
-                    yield status
-            else:
-                try:
-                    base = load_model(store, parse_name(source), hold)
-                except ModelNotFound:
-                    raise BadRequest(f"model '{source}' not found; pull it first") from None
-                yield _status("reading model metadata")
-                for layer in base.manifest.layers:
-                    kind = layer.media_type.rsplit(".", 1)[-1]
-                    if kind in ("model", "projector", "adapter"):
-                        builder.layers.setdefault(kind, []).append(layer)
-                for layer in base.manifest.layers:
-                    yield _status(f"using existing layer {layer.digest}")
-        if "model" not in builder.layers:
-            raise BadRequest("no model layer: 'from' or 'files' must name a GGUF model or a safetensors folder")
-        if quant:
-            async for status in _quantize(store, builder, quant):
-                yield status
-        if req.adapters:
-            adapters = []
-            for fname, digest in req.adapters.items():
-                path = builder.blob(digest, fname)
-                if not is_gguf(path):
-                    raise BadRequest(f"adapter {fname} is not a GGUF file (safetensors adapters are not supported)")
-                adapters.append(Layer(MEDIA["adapter"], check_digest(digest), path.stat().st_size))
-            builder.set("adapter", builder.layers.get("adapter", []) + adapters)
-        # text layers: request values override the base model's
-        texts: dict[str, list[bytes]] = {}
-        if base is not None:
-            if base.template is not None:
-                texts["template"] = [base.template.encode()]
-            if base.system is not None:
-                texts["system"] = [base.system.encode()]
-            if base.license:
-                texts["license"] = [lic.encode() for lic in base.license]
-            if base.messages:
-                texts["messages"] = [json.dumps(base.messages).encode()]
-        merged = dict(base.params) if base is not None else {}
-        merged.update(params)
-        if merged:
-            texts["params"] = [json.dumps(merged).encode()]
-        if req.template is not None:
-            texts["template"] = [req.template.encode()]
-        if req.system is not None:
-            texts["system"] = [req.system.encode()]
-        if req.license is not None:
-            lic = [req.license] if isinstance(req.license, str) else req.license
-            texts["license"] = [x.encode() for x in lic]
-        if req.messages is not None:
-            texts["messages"] = [json.dumps([m.to_dict() for m in req.messages]).encode()]
-        for kind in _TEXT_KINDS:
-            if kind not in texts:
-                continue
-            layers = []
-            for data in texts[kind]:
-                label = "system" if kind == "system" else kind
-                layer, existed = builder.add_bytes(kind, data)
-                if not existed:
-                    yield _status(f"creating {label} layer")
-                yield _status(f"{'using already created' if existed else 'writing'} layer {layer.digest}")
-                layers.append(layer)
-            builder.set(kind, layers)
-        config_layer = _write_config(store, builder, base, requires)
-        manifest = Manifest(config=config_layer, layers=builder.ordered())
-        yield _status("writing manifest")
-        await asyncio.to_thread(store.write_manifest, name, manifest)
-        yield _status("success")
+    return req, name
+
+
+def _load_base(store: Store, source: str, hold: Hold) -> Model:
+    try:
+        return load_model(store, parse_name(source), hold)
+    except ModelNotFound:
+        raise BadRequest(f"model '{source}' not found; pull it first") from None
+
+
+def _use_base(builder: _Builder, base: Model) -> Iterator[dict[str, Any]]:
+    """Take the base model's weight layers (model, projector, adapter)."""
+    yield _status("reading model metadata")
+    for layer in base.manifest.layers:
+        kind = layer.media_type.rsplit(".", 1)[-1]
+        if kind in ("model", "projector", "adapter"):
+            builder.layers.setdefault(kind, []).append(layer)
+    for layer in base.manifest.layers:
+        yield _status(f"using existing layer {layer.digest}")
+
+
+def _add_adapters(builder: _Builder, adapters: dict[str, str]) -> None:
+    """Uploaded GGUF adapters, after those of the base model."""
+    layers = []
+    for fname, digest in adapters.items():
+        path = builder.blob(digest, fname)
+        if not is_gguf(path):
+            raise BadRequest(f"adapter {fname} is not a GGUF file (safetensors adapters are not supported)")
+        layers.append(Layer(MEDIA["adapter"], check_digest(digest), path.stat().st_size))
+    builder.set("adapter", builder.layers.get("adapter", []) + layers)
+
+
+def _texts(base: Model | None, req: CreateRequest, params: dict[str, Any]) -> dict[str, list[bytes]]:
+    """The text layers' contents by kind: the base model's, overridden by the request's; parameters merge."""
+    texts: dict[str, list[bytes]] = {}
+    if base is not None:
+        if base.template is not None:
+            texts["template"] = [base.template.encode()]
+        if base.system is not None:
+            texts["system"] = [base.system.encode()]
+        if base.license:
+            texts["license"] = [lic.encode() for lic in base.license]
+        if base.messages:
+            texts["messages"] = [json.dumps(base.messages).encode()]
+    merged = dict(base.params) if base is not None else {}
+    merged.update(params)
+    if merged:
+        texts["params"] = [json.dumps(merged).encode()]
+    if req.template is not None:
+        texts["template"] = [req.template.encode()]
+    if req.system is not None:
+        texts["system"] = [req.system.encode()]
+    if req.license is not None:
+        lic = [req.license] if isinstance(req.license, str) else req.license
+        texts["license"] = [x.encode() for x in lic]
+    if req.messages is not None:
+        texts["messages"] = [json.dumps([m.to_dict() for m in req.messages]).encode()]
+    return texts
+
+
+def _add_text_layers(builder: _Builder, texts: dict[str, list[bytes]]) -> Iterator[dict[str, Any]]:
+    for kind in _TEXT_KINDS:
+        if kind not in texts:
+            continue
+        layers = []
+        for data in texts[kind]:
+            layer, existed = builder.add_bytes(kind, data)
+            if not existed:
+                yield _status(f"creating {kind} layer")
+            yield _status(f"{'using already created' if existed else 'writing'} layer {layer.digest}")
+            layers.append(layer)
+        builder.set(kind, layers)
 
 
 def _check_template(template: str) -> None:

@@ -10,7 +10,9 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any, TextIO
 
-__all__ = ["ResponseDisplay", "Spinner", "WordWrapper", "go_duration", "isatty", "print_error", "summary"]
+from pollama.api.duration import format_duration
+
+__all__ = ["ResponseDisplay", "Spinner", "WordWrapper", "isatty", "print_error", "summary"]
 
 GREY, BOLD, RESET = "\x1b[38;5;245m", "\x1b[1m", "\x1b[0m"
 THINKING_OPEN = "Thinking...\n"
@@ -23,34 +25,6 @@ def print_error(msg: str) -> int:
     return 1
 
 
-def _frac(value: int, digits: int) -> str:
-    """`value / 10**digits` the way Go prints it: trailing zeros (and a bare point) dropped."""
-    whole, rest = divmod(value, 10**digits)
-    tail = f"{rest:0{digits}d}".rstrip("0") if digits else ""
-    return f"{whole}.{tail}" if tail else str(whole)
-
-
-def go_duration(ns: int) -> str:
-    """Go's `time.Duration.String()`: 1.234567s, 12.3ms, 800µs, 1m5.5s, 1h0m0s."""
-    if ns == 0:
-        return "0s"
-    sign, u = ("-", -ns) if ns < 0 else ("", ns)
-    if u < 1_000_000_000:
-        if u < 1_000:
-            return f"{sign}{u}ns"
-        if u < 1_000_000:
-            return f"{sign}{_frac(u, 3)}µs"
-        return f"{sign}{_frac(u, 6)}ms"
-    seconds, rest = divmod(u, 1_000_000_000)
-    text = f"{_frac((seconds % 60) * 1_000_000_000 + rest, 9)}s"
-    minutes = seconds // 60
-    if minutes:
-        text = f"{minutes % 60}m{text}"
-        if minutes // 60:
-            text = f"{minutes // 60}h{text}"
-    return sign + text
-
-
 def summary(final: dict[str, Any]) -> str:
     """The `--verbose` block Ollama prints after an answer (each line only when its value is > 0)."""
     lines = []
@@ -58,18 +32,18 @@ def summary(final: dict[str, Any]) -> str:
     p_count, p_dur = int(final.get("prompt_eval_count") or 0), int(final.get("prompt_eval_duration") or 0)
     e_count, e_dur = int(final.get("eval_count") or 0), int(final.get("eval_duration") or 0)
     if total > 0:
-        lines.append(f"total duration:       {go_duration(total)}")
+        lines.append(f"total duration:       {format_duration(total)}")
     if load > 0:
-        lines.append(f"load duration:        {go_duration(load)}")
+        lines.append(f"load duration:        {format_duration(load)}")
     if p_count > 0:
         lines.append(f"prompt eval count:    {p_count} token(s)")
     if p_dur > 0:
-        lines.append(f"prompt eval duration: {go_duration(p_dur)}")
+        lines.append(f"prompt eval duration: {format_duration(p_dur)}")
         lines.append(f"prompt eval rate:     {p_count / (p_dur / 1e9):.2f} tokens/s")
     if e_count > 0:
         lines.append(f"eval count:           {e_count} token(s)")
     if e_dur > 0:
-        lines.append(f"eval duration:        {go_duration(e_dur)}")
+        lines.append(f"eval duration:        {format_duration(e_dur)}")
         lines.append(f"eval rate:            {e_count / (e_dur / 1e9):.2f} tokens/s")
     return "".join(line + "\n" for line in lines)
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from pollama.api.duration import format_duration as go_duration
 from pollama.cli.chat import RunOptions, chat_request
-from pollama.cli.display import ResponseDisplay, WordWrapper, go_duration, summary
+from pollama.cli.display import ResponseDisplay, WordWrapper, summary
 from pollama.cli.images import extract_images
 from pollama.cli.main import _fix_think_flag, parse_think
 from pollama.cli.repl import PlainHistory, Repl

@@ -9,6 +9,8 @@ from typing import Any
 import llama_cpp as lc
 import numpy as np
 
+from pollama.api.options import DEFAULT_OPTIONS
+
 __all__ = ["SamplingOptions", "parse_options", "Sampler", "OptionsError", "token_logprobs"]
 
 
@@ -18,21 +20,21 @@ class OptionsError(ValueError):
 
 @dataclass
 class SamplingOptions:
-    """Ollama's generation options with Ollama's defaults."""
+    """Ollama's generation options with Ollama's defaults (api/options.py's DEFAULT_OPTIONS)."""
 
-    seed: int = -1
-    num_predict: int = -1
-    top_k: int = 40
-    top_p: float = 0.9
-    min_p: float = 0.0
-    typical_p: float = 1.0
-    repeat_last_n: int = 64
-    temperature: float = 0.8
-    repeat_penalty: float = 1.1
-    presence_penalty: float = 0.0
-    frequency_penalty: float = 0.0
+    seed: int = DEFAULT_OPTIONS["seed"]
+    num_predict: int = DEFAULT_OPTIONS["num_predict"]
+    top_k: int = DEFAULT_OPTIONS["top_k"]
+    top_p: float = DEFAULT_OPTIONS["top_p"]
+    min_p: float = DEFAULT_OPTIONS["min_p"]
+    typical_p: float = DEFAULT_OPTIONS["typical_p"]
+    repeat_last_n: int = DEFAULT_OPTIONS["repeat_last_n"]
+    temperature: float = DEFAULT_OPTIONS["temperature"]
+    repeat_penalty: float = DEFAULT_OPTIONS["repeat_penalty"]
+    presence_penalty: float = DEFAULT_OPTIONS["presence_penalty"]
+    frequency_penalty: float = DEFAULT_OPTIONS["frequency_penalty"]
     stop: list[str] = field(default_factory=list)
-    num_keep: int = 4
+    num_keep: int = DEFAULT_OPTIONS["num_keep"]
 
 
 _INTS = ("seed", "num_predict", "top_k", "repeat_last_n", "num_keep")

@@ -28,6 +28,8 @@ log = logging.getLogger("pollama")
 
 
 def create_app(cfg: Settings | None = None) -> FastAPI:
+    """The server for `cfg` (the environment's settings when not given): at start-up it builds the Store and
+    the Scheduler from it, and keeps it as `app.state.settings`."""
     cfg = cfg or read_settings()
 
     @contextlib.asynccontextmanager

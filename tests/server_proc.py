@@ -7,11 +7,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-__all__ = ["free_port", "Server"]
+__all__ = ["free_port", "Server", "ServerFactory"]
 
 
 def free_port() -> int:
@@ -68,3 +69,7 @@ class Server:
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+# what the `module_server` and `server_factory` fixtures (tests/conftest.py) give: start(env, ...) -> Server
+ServerFactory = Callable[..., Server]

@@ -3,7 +3,6 @@ loopback, plain HTTP, so only `--insecure` reaches it), then answers."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures.tiny_gguf import make_tiny_llama
+from model_upload import create_from_gguf
 from registry_harness import Registry
 from server_proc import Server
 
@@ -19,20 +18,14 @@ GREEDY = {"temperature": 0, "num_predict": 8, "seed": 7}
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+def setup(tmp_path_factory: pytest.TempPathFactory, tiny_llama: Path) -> Iterator[tuple[Server, str]]:
     """A server with nothing local, and `<registry>/library/tiny:latest` waiting in the registry."""
     reg = Registry(tmp_path_factory.mktemp("registry")).start()
-    tiny = make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf")
     remote = f"{reg.host}/library/tiny"
     try:
         with Server(tmp_path_factory.mktemp("run") / "models", {"OLLAMA_NUM_PARALLEL": "1"}) as s:
             with s.client() as c:
-                data = tiny.read_bytes()
-                digest = "sha256:" + hashlib.sha256(data).hexdigest()
-                assert c.post(f"/api/blobs/{digest}", content=data).status_code in (200, 201)
-                r = c.post("/api/create", json={"model": remote, "files": {"tiny.gguf": digest},
-                                                "parameters": GREEDY, "stream": False})
-                assert r.status_code == 200, r.text
+                create_from_gguf(c, remote, tiny_llama, parameters=GREEDY)
                 r = c.post("/api/push", json={"model": remote, "insecure": True, "stream": False})
                 assert r.status_code == 200 and r.json() == {"status": "success"}, r.text
                 assert c.request("DELETE", "/api/delete", json={"model": remote}).status_code == 200

@@ -4,19 +4,17 @@ all against the real server with a tiny random-weight model (greedy, so answers 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
 import pytest
-from fixtures.tiny_gguf import make_tiny_llama
-from server_proc import Server
+from model_upload import create_from_gguf
+from server_proc import Server, ServerFactory
 
 GREEDY = {"temperature": 0, "num_predict": 12, "seed": 7}
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -24,20 +22,14 @@ SPINNER = re.compile(r"\r?[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] ")
 
 
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tiny = make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf")
-    with Server(tmp_path_factory.mktemp("run") / "models", {"OLLAMA_NUM_PARALLEL": "1"}) as s:
-        with s.client() as c:
-            data = tiny.read_bytes()
-            digest = "sha256:" + hashlib.sha256(data).hexdigest()
-            assert c.post(f"/api/blobs/{digest}", content=data).status_code in (200, 201)
-            r = c.post("/api/create", json={"model": "tiny", "files": {"tiny.gguf": digest},
-                                            "parameters": GREEDY, "stream": False})
-            assert r.status_code == 200, r.text
-            r = c.post("/api/create", json={"model": "tiny-long", "from": "tiny", "stream": False,
-                                            "parameters": {"num_predict": 100000, "num_ctx": 32768}})
-            assert r.status_code == 200, r.text
-        yield s
+def srv(module_server: ServerFactory, tiny_llama: Path) -> Server:
+    s = module_server({"OLLAMA_NUM_PARALLEL": "1"})
+    with s.client() as c:
+        create_from_gguf(c, "tiny", tiny_llama, parameters=GREEDY)
+        r = c.post("/api/create", json={"model": "tiny-long", "from": "tiny", "stream": False,
+                                        "parameters": {"num_predict": 100000, "num_ctx": 32768}})
+        assert r.status_code == 200, r.text
+    return s
 
 
 # A thinking template: the prompt opens the block, and the closing tag is a word the greedy model is known

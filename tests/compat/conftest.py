@@ -7,13 +7,12 @@ tools and answers in <tool_call> tags), `tiny-think` (a template with a <think> 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fixtures.tiny_gguf import make_tiny_bert, make_tiny_llama
+from model_upload import create_from_gguf
 from server_proc import Server
 
 TOOLS_TEMPLATE = """\
@@ -69,20 +68,6 @@ THINK_TEMPLATE = """\
 {% endif %}{% endif %}"""
 
 
-def upload(http: httpx.Client, path: Path) -> str:
-    data = path.read_bytes()
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    r = http.post(f"/api/blobs/{digest}", content=data)
-    assert r.status_code in (200, 201), r.text
-    return digest
-
-
-def create(http: httpx.Client, name: str, path: Path, **extra: object) -> None:
-    r = http.post("/api/create", json={"model": name, "files": {path.name: upload(http, path)}, "stream": False,
-                                       **extra})
-    assert r.status_code == 200, r.text
-
-
 @pytest.fixture(scope="session")
 def gguf_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("compat-gguf")
@@ -100,7 +85,7 @@ def compat_server(tmp_path_factory: pytest.TempPathFactory, gguf_files: dict[str
     with Server(tmp_path_factory.mktemp("compat") / "models", env) as srv:
         with srv.client() as http:
             for name, path in gguf_files.items():
-                create(http, name, path)
+                create_from_gguf(http, name, path)
         yield srv
 
 

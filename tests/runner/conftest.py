@@ -6,15 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures.tiny_gguf import make_tiny_bert, make_tiny_llama
+from fixtures.tiny_gguf import make_tiny_bert
 from runner_helpers import Loop
 
 from pollama.runner.llama import Model, setup_logging
-
-
-@pytest.fixture(scope="session")
-def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny-llama.gguf")
 
 
 @pytest.fixture(scope="session")

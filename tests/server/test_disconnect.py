@@ -5,16 +5,14 @@ next request that needs a reload is served promptly."""
 from __future__ import annotations
 
 import concurrent.futures as cf
-import hashlib
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from fixtures.tiny_gguf import make_tiny_llama
+from model_upload import create_from_gguf
 from procinfo import children, cpu_share
-from server_proc import Server
+from server_proc import Server, ServerFactory
 
 # the whole vocabulary to sample from (the model's parameters): no end-of-generation token comes up, no token
 # repeats; num_predict is bounded by 10 x num_ctx: 40960 tokens, far longer than any test waits
@@ -33,23 +31,15 @@ REQUESTS = {
 }
 
 
-def create(http: httpx.Client, path: Path, name: str) -> None:
-    data = path.read_bytes()
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    assert http.post(f"/api/blobs/{digest}", content=data).status_code in (200, 201)
-    r = http.post("/api/create", json={"model": name, "files": {path.name: digest}, "parameters": PARAMETERS,
-                                       "stream": False})
-    assert r.status_code == 200, r.text
-
-
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def srv(module_server: ServerFactory, tmp_path_factory: pytest.TempPathFactory) -> Server:
     tiny = make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf", ctx=32768)
     env = {"OLLAMA_NUM_PARALLEL": "1", "OLLAMA_MAX_LOADED_MODELS": "1", "OLLAMA_CONTEXT_LENGTH": "4096"}
-    with Server(tmp_path_factory.mktemp("disconnect") / "models", env) as s, s.client() as c:
-        create(c, tiny, "tiny")
-        create(c, tiny, "other")
-        yield s
+    s = module_server(env)
+    with s.client() as c:
+        for name in ("tiny", "other"):
+            create_from_gguf(c, name, tiny, parameters=PARAMETERS)
+    return s
 
 
 def give_up(srv: Server, path: str, body: dict, after: float = 1.5) -> None:

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import hashlib
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from fixtures.tiny_gguf import make_tiny_llama
-from server_proc import Server
-
-
-def upload_and_create(http: httpx.Client, path: Path, name: str, **extra: object) -> None:
-    data = path.read_bytes()
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    http.post(f"/api/blobs/{digest}", content=data)
-    r = http.post("/api/create", json={"model": name, "files": {path.name: digest}, "stream": False, **extra})
-    assert r.status_code == 200, r.text
+from model_upload import create_from_gguf
+from server_proc import Server, ServerFactory
 
 
 def ndjson(resp: httpx.Response) -> list[dict]:
@@ -28,22 +18,8 @@ def ndjson(resp: httpx.Response) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf")
-
-
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory, tiny: Path) -> Iterator[Server]:
-    with Server(tmp_path_factory.mktemp("engine") / "models", {"OLLAMA_NUM_PARALLEL": "4"}) as s:
-        with s.client() as c:
-            upload_and_create(c, tiny, "tiny")
-        yield s
-
-
-@pytest.fixture()
-def http(srv: Server) -> Iterator[httpx.Client]:
-    with srv.client() as c:
-        yield c
+def srv(module_server: ServerFactory, tiny_llama: Path) -> Server:
+    return module_server({"OLLAMA_NUM_PARALLEL": "4"}, {"tiny": tiny_llama})
 
 
 GREEDY = {"temperature": 0, "num_predict": 24}
@@ -200,11 +176,11 @@ def test_runner_refusals_are_bad_requests(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("interval", ["0", "1h"])
-def test_stream_interval_sets_how_often_text_is_sent(server_factory, tiny: Path,  # type: ignore[no-untyped-def]
-                                                      interval: str) -> None:
+def test_stream_interval_sets_how_often_text_is_sent(server_factory,  # type: ignore[no-untyped-def]
+                                                      tiny_llama: Path, interval: str) -> None:
     s = server_factory({"POLLAMA_STREAM_INTERVAL": interval})
     with s.client() as c:
-        upload_and_create(c, tiny, "tiny")
+        create_from_gguf(c, "tiny", tiny_llama)
         r = c.post("/api/generate", json={"model": "tiny", "prompt": "hello world", "raw": True, "options": GREEDY})
         chunks = ndjson(r)
         whole = generate(c, prompt="hello world", raw=True, options=GREEDY)
@@ -216,10 +192,10 @@ def test_stream_interval_sets_how_often_text_is_sent(server_factory, tiny: Path,
         assert len(text) == 2
 
 
-def test_server_busy_with_max_queue(server_factory, tiny: Path) -> None:  # type: ignore[no-untyped-def]
+def test_server_busy_with_max_queue(server_factory, tiny_llama: Path) -> None:  # type: ignore[no-untyped-def]
     s = server_factory({"OLLAMA_MAX_QUEUE": "1", "OLLAMA_NUM_PARALLEL": "1"})
     with s.client() as c:
-        upload_and_create(c, tiny, "tiny")
+        create_from_gguf(c, "tiny", tiny_llama)
         generate(c, prompt="", keep_alive="5m")  # loaded
 
     def slow(_: int) -> int:
@@ -236,12 +212,12 @@ def test_server_busy_with_max_queue(server_factory, tiny: Path) -> None:  # type
         assert r.status_code == 200
 
 
-def test_corrupt_gguf_does_not_take_the_server_down(srv: Server, http: httpx.Client, tiny: Path,
+def test_corrupt_gguf_does_not_take_the_server_down(srv: Server, http: httpx.Client, tiny_llama: Path,
                                                     tmp_path: Path) -> None:
-    data = tiny.read_bytes()
+    data = tiny_llama.read_bytes()
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(data[: len(data) // 2])  # header intact, tensor data truncated
-    upload_and_create(http, broken, "broken")
+    create_from_gguf(http, "broken", broken)
     r = http.post("/api/generate", json={"model": "broken", "prompt": "x", "stream": False})
     assert r.status_code == 500 and "error" in r.json()
     assert generate(http, prompt="still alive", raw=True, options={**GREEDY, "num_predict": 3})["eval_count"] == 3

@@ -15,9 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fixtures.tiny_gguf import make_tiny_llama
-from model_upload import create_from_gguf
-from server_proc import Server
+from server_proc import Server, ServerFactory
 
 from pollama.server.middleware import MAX_BODY_BYTES
 
@@ -25,13 +23,11 @@ MB = 1 << 20
 
 
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tiny = make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf")
-    with Server(tmp_path_factory.mktemp("limits") / "models", {"OLLAMA_NUM_PARALLEL": "1"}) as s:
-        with s.client() as http:
-            create_from_gguf(http, "tiny", tiny)
-            assert http.post("/api/generate", json={"model": "tiny", "keep_alive": -1}).status_code == 200
-        yield s
+def srv(module_server: ServerFactory, tiny_llama: Path) -> Server:
+    s = module_server({"OLLAMA_NUM_PARALLEL": "1"}, {"tiny": tiny_llama})
+    with s.client() as http:
+        assert http.post("/api/generate", json={"model": "tiny", "keep_alive": -1}).status_code == 200
+    return s
 
 
 @pytest.fixture()

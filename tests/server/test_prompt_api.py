@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import jsonschema
 import pytest
-from fixtures.tiny_gguf import make_tiny_llama
-from server_proc import Server
+from model_upload import create_from_gguf
+from server_proc import Server, ServerFactory
 
 TEMPLATES = Path(__file__).parent / "templates"
 WEATHER_TOOL = {"type": "function", "function": {
@@ -21,25 +19,12 @@ WEATHER_TOOL = {"type": "function", "function": {
 
 
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tiny = make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf")
-    with Server(tmp_path_factory.mktemp("prompt") / "models") as s, s.client() as http:
-        data = tiny.read_bytes()
-        digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        http.post(f"/api/blobs/{digest}", content=data)
+def srv(module_server: ServerFactory, tiny_llama: Path) -> Server:
+    s = module_server(models={"jinja": tiny_llama})
+    with s.client() as http:
         for name, template in (("llama32", "llama32.gotmpl"), ("qwen3", "qwen3.gotmpl")):
-            r = http.post("/api/create", json={"model": name, "files": {"tiny.gguf": digest}, "stream": False,
-                                               "template": (TEMPLATES / template).read_text().rstrip("\n")})
-            assert r.status_code == 200, r.text
-        r = http.post("/api/create", json={"model": "jinja", "files": {"tiny.gguf": digest}, "stream": False})
-        assert r.status_code == 200
-        yield s
-
-
-@pytest.fixture()
-def http(srv: Server) -> Iterator[httpx.Client]:
-    with srv.client() as c:
-        yield c
+            create_from_gguf(http, name, tiny_llama, template=(TEMPLATES / template).read_text().rstrip("\n"))
+    return s
 
 
 def chat(http: httpx.Client, **body: object) -> httpx.Response:

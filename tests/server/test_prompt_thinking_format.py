@@ -5,7 +5,6 @@ must come from the grammar, and the thinking could not have been produced under 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,8 @@ import jsonschema
 import numpy as np
 import pytest
 from fixtures.tiny_gguf import finish_gguf, llama_writer, smollm2_tokenizer
-from server_proc import Server
+from model_upload import create_from_gguf
+from server_proc import ServerFactory
 
 OPEN, WORD, CLOSE = "Thinking", " plan", "Done"  # single tokens of SmolLM2's vocabulary
 TEMPLATE = ('{{- range .Messages }}{{ if eq .Role "user" }}Q: {{ .Content }}\n'
@@ -53,15 +53,10 @@ def make_chain_model(path: Path, n_embd: int = 64) -> Path:
 
 
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+def http(module_server: ServerFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     gguf_path = make_chain_model(tmp_path_factory.mktemp("chain") / "chain.gguf")
-    with Server(tmp_path_factory.mktemp("think") / "models") as s, s.client() as client:
-        data = gguf_path.read_bytes()
-        digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        assert client.post(f"/api/blobs/{digest}", content=data).status_code == 201
-        r = client.post("/api/create", json={"model": "chain", "files": {"chain.gguf": digest},
-                                             "template": TEMPLATE, "stream": False})
-        assert r.status_code == 200, r.text
+    with module_server().client() as client:
+        create_from_gguf(client, "chain", gguf_path, template=TEMPLATE)
         yield client
 
 

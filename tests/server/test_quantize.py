@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from fixtures.tiny_gguf import make_tiny_llama
+from model_upload import create_from_gguf
 from server_proc import Server
 
 
 def test_quantize_f16_to_q8_0_and_q4_k_m(server: Server, tmp_path: Path) -> None:
     src = make_tiny_llama(tmp_path / "f16.gguf", n_embd=256, n_ff=512, file_type="f16")
-    data = src.read_bytes()
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
     with server.client() as http:
-        http.post(f"/api/blobs/{digest}", content=data)
-        assert http.post("/api/create", json={"model": "f16", "files": {"f16.gguf": digest},
-                                              "stream": False}).status_code == 200
+        create_from_gguf(http, "f16", src)
         assert http.post("/api/show", json={"model": "f16"}).json()["details"]["quantization_level"] == "F16"
         r = http.post("/api/create", json={"model": "q8", "from": "f16", "quantize": "q8_0"})
         statuses = [json.loads(x)["status"] for x in r.text.splitlines()]

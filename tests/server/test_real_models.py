@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from server_proc import Server
-
-
-def upload(http: httpx.Client, path: Path) -> str:
-    data = path.read_bytes()
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    assert http.post(f"/api/blobs/{digest}", content=data).status_code in (200, 201)
-    return digest
+from model_upload import upload_blob
+from server_proc import Server, ServerFactory
 
 
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory, smollm2: Path, minilm: Path) -> Iterator[Server]:
-    with Server(tmp_path_factory.mktemp("real") / "models") as s, s.client() as http:
-        r = http.post("/api/create", json={"model": "smollm2:135m", "files": {"smol.gguf": upload(http, smollm2)},
-                                           "stream": False})
-        assert r.status_code == 200, r.text
-        files = {p.relative_to(minilm).as_posix(): upload(http, p) for p in sorted(minilm.rglob("*"))
+def srv(module_server: ServerFactory, smollm2: Path, minilm: Path) -> Server:
+    s = module_server(models={"smollm2:135m": smollm2})
+    with s.client() as http:
+        files = {p.relative_to(minilm).as_posix(): upload_blob(http, p) for p in sorted(minilm.rglob("*"))
                  if p.is_file() and p.suffix in {".json", ".safetensors", ".txt"}}
         r = http.post("/api/create", json={"model": "all-minilm", "files": files, "stream": False})
         assert r.status_code == 200, r.text
-        yield s
+    return s
 
 
 @pytest.fixture()

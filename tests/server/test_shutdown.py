@@ -3,7 +3,6 @@ the process exits within seconds."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import signal
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fixtures.tiny_gguf import make_tiny_llama
+from model_upload import create_from_gguf
 from procinfo import children
 
 
@@ -31,12 +31,8 @@ def alive(pid: int) -> bool:
 def test_shutdown_ends_streams_and_stops_runners(server_factory, tiny: Path,  # type: ignore[no-untyped-def]
                                                  sig: signal.Signals) -> None:
     s = server_factory()
-    data = tiny.read_bytes()
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
     with s.client() as c:
-        assert c.post(f"/api/blobs/{digest}", content=data).status_code in (200, 201)
-        assert c.post("/api/create", json={"model": "tiny", "files": {"tiny.gguf": digest},
-                                           "stream": False}).status_code == 200
+        create_from_gguf(c, "tiny", tiny)
     body = {"model": "tiny", "prompt": "go", "raw": True,
             "options": {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "seed": 1, "num_predict": 1_000_000,
                         "num_ctx": 4096}}

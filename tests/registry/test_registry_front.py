@@ -74,7 +74,7 @@ def test_bearer_token_realm_on_another_origin(front: Front, tmp_path: Path,
     assert asyncio.run(collect(push(src, name, insecure=True)))[-1] == {"status": "success"}
     push_scopes = [s for user, s in front.token_requests if user == "bob"]
     assert push_scopes and len(push_scopes) == len(set(push_scopes))  # one token per scope, then cached
-    assert all(a.startswith("Bearer ") for a in front.registry_auth)  # never Basic to the registry
+    assert front.registry_auth and all(a.startswith("Bearer ") for a in front.registry_auth)  # never Basic
 
     monkeypatch.delenv("POLLAMA_REGISTRY_USERNAME")  # anonymous pull through the bearer flow
     dst = Store(tmp_path / "dst")

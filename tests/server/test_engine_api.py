@@ -65,7 +65,8 @@ def test_stop_strings_across_tokens_are_not_emitted(http: httpx.Client) -> None:
     assert "stop_sequence" not in cut  # the runner reports it for the Anthropic API only
     r = http.post("/api/generate", json={"model": "tiny", "prompt": "the cat", "raw": True,
                                          "options": {**GREEDY, "num_predict": 40, "stop": [stop]}})
-    assert all("stop_sequence" not in chunk for chunk in ndjson(r))
+    chunks = ndjson(r)
+    assert chunks[-1]["done_reason"] == "stop" and all("stop_sequence" not in chunk for chunk in chunks)
 
 
 def test_context_continues_and_prefix_is_reused(http: httpx.Client) -> None:

@@ -8,9 +8,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fixtures.tiny_gguf import make_tiny_llama
+from model_upload import create_from_gguf
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -19,21 +18,10 @@ def sha(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def create_tiny(c: httpx.Client, tmp_path: Path, name: str = "tiny", **extra: Any) -> None:
-    """A tiny random llama (trained context 2048) under `name`."""
-    path = tmp_path / "tiny.gguf"
-    if not path.exists():
-        make_tiny_llama(path)
-    data = path.read_bytes()
-    assert c.post(f"/api/blobs/{sha(data)}", content=data).status_code in (200, 201)
-    r = c.post("/api/create", json={"model": name, "files": {"tiny.gguf": sha(data)}, "stream": False, **extra})
-    assert r.status_code == 200, r.text
-
-
-def test_context_length_is_the_num_ctx_nothing_else_sets(server_factory: Any, tmp_path: Path) -> None:
+def test_context_length_is_the_num_ctx_nothing_else_sets(server_factory: Any, tiny_llama: Path) -> None:
     srv = server_factory({"OLLAMA_CONTEXT_LENGTH": "1024", "OLLAMA_NUM_PARALLEL": "1"})
     with srv.client(timeout=60) as c:
-        create_tiny(c, tmp_path)
+        create_from_gguf(c, "tiny", tiny_llama)  # trained context 2048
         for options, num_ctx in (({}, 1024), ({"num_ctx": 512}, 512), ({"num_ctx": 0}, 1024)):
             r = c.post("/api/generate", json={"model": "tiny", "prompt": "", "stream": False, "options": options})
             assert r.status_code == 200 and r.json()["done_reason"] == "load", r.text
@@ -42,7 +30,8 @@ def test_context_length_is_the_num_ctx_nothing_else_sets(server_factory: Any, tm
 
 
 @pytest.mark.parametrize("noprune", ["1", ""])
-def test_noprune_keeps_unreferenced_blobs(server_factory: Any, tmp_path: Path, noprune: str) -> None:
+def test_noprune_keeps_unreferenced_blobs(server_factory: Any, tmp_path: Path, tiny_llama: Path,
+                                          noprune: str) -> None:
     models = tmp_path / "models"
     orphan = models / "blobs" / sha(b"orphan").replace(":", "-")
     orphan.parent.mkdir(parents=True)
@@ -50,6 +39,6 @@ def test_noprune_keeps_unreferenced_blobs(server_factory: Any, tmp_path: Path, n
     srv = server_factory({"OLLAMA_NOPRUNE": noprune}, models)
     assert orphan.exists() is bool(noprune)  # the start-up prune
     with srv.client(timeout=60) as c:
-        create_tiny(c, tmp_path, system="first")
-        create_tiny(c, tmp_path, system="second")  # overwrites: the first system layer is unused now
+        create_from_gguf(c, "tiny", tiny_llama, system="first")
+        create_from_gguf(c, "tiny", tiny_llama, system="second")  # the first system layer is unused now
     assert (models / "blobs" / sha(b"first").replace(":", "-")).exists() is bool(noprune)

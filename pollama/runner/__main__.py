@@ -33,7 +33,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--flush-interval", type=float, default=0.0,
                    help="seconds between a request's reply lines, at most (0: a line per token)")
     p.add_argument("--lora", action="append", default=[], help="LoRA adapter GGUF (repeatable)")
-    p.add_argument("--seed", type=int, default=-1, help="unused; per-request seeds come in options")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     return p.parse_args(argv)

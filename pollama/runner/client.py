@@ -9,11 +9,23 @@ import logging
 import os
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 from typing import Any
 
 from pollama.api.errors import APIError
+from pollama.runner.protocol import (
+    CompletionRequest,
+    DetokenizeRequest,
+    Embedded,
+    EmbedRequest,
+    Finished,
+    InfoRequest,
+    Piece,
+    Request,
+    TokenizeRequest,
+    completion_reply,
+)
 
 __all__ = ["RunnerError", "RunnerProcess", "UNEXPECTED_STOP"]
 
@@ -42,14 +54,14 @@ def _child_env() -> dict[str, str]:
 
 
 class RunnerProcess:
-    """A running `python -m pollama.runner` child and the port it serves on."""
+    """A running `python -m pollama.runner` child and the port it serves on (a protocol.Runner)."""
 
     def __init__(self, proc: asyncio.subprocess.Process, port: int, info: dict[str, Any],
-                 stderr_tail: deque[str], stderr_task: asyncio.Task[None]) -> None:
+                 tail: deque[str], stderr_task: asyncio.Task[None]) -> None:
         self.proc = proc
         self.port = port
         self.info = info
-        self._tail = stderr_tail
+        self._tail = tail  # the last stderr lines, for the error when it dies
         self._stderr_task = stderr_task
         self._stop_reason: str | None = None
 
@@ -57,8 +69,8 @@ class RunnerProcess:
     @classmethod
     async def start(cls, model_path: str | os.PathLike[str], *, ctx: int = 2048, parallel: int = 1,
                     batch: int = 512, threads: int = 0, embedding: bool = False,
-                    loras: Sequence[str | os.PathLike[str]] = (), seed: int | None = None,
-                    flush_interval: float = 0.0, timeout: float | None = 600.0) -> RunnerProcess:
+                    loras: Sequence[str | os.PathLike[str]] = (), flush_interval: float = 0.0,
+                    timeout: float | None = 600.0) -> RunnerProcess:
         """Spawn a runner and wait until it has loaded the model; RunnerError if it cannot."""
         args = [sys.executable, "-m", "pollama.runner", "--model", str(model_path), "--ctx", str(ctx),
                 "--parallel", str(parallel), "--batch", str(batch), "--threads", str(threads)]
@@ -68,8 +80,6 @@ class RunnerProcess:
             args.append("--embedding")
         for lora in loras:
             args += ["--lora", str(lora)]
-        if seed is not None:
-            args += ["--seed", str(seed)]
         proc = await asyncio.create_subprocess_exec(
             *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env=_child_env(), limit=_LINE_LIMIT)
@@ -136,10 +146,6 @@ class RunnerProcess:
     def alive(self) -> bool:
         return self.proc.returncode is None
 
-    @property
-    def stderr_tail(self) -> list[str]:
-        return list(self._tail)
-
     async def stop(self, timeout: float = 5.0, reason: str | None = None) -> None:
         """Terminate the runner (kill it if it does not exit within `timeout`); requests in flight fail
         with `reason` (status 503) if one is given."""
@@ -176,14 +182,14 @@ class RunnerProcess:
         except OSError:
             raise await self._died() from None
 
-    async def request(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def _lines(self, req: Request) -> AsyncGenerator[dict[str, Any], None]:
         """Send one request; yield reply lines up to and including the one with `done`.
 
         Closing the iterator early closes the connection, which cancels the request in the runner.
         """
         reader, writer = await self._open()
         try:
-            writer.write(json.dumps(body).encode() + b"\n")
+            writer.write(req.encode())
             while True:
                 try:
                     line = await reader.readline()
@@ -200,33 +206,32 @@ class RunnerProcess:
         finally:
             writer.close()
 
-    async def _single(self, body: dict[str, Any]) -> dict[str, Any]:
-        stream = self.request(body)
-        try:
+    async def _single(self, req: Request) -> dict[str, Any]:
+        async with contextlib.aclosing(self._lines(req)) as stream:
             async for msg in stream:
                 if msg.get("done"):
                     return msg
-        finally:
-            await stream.aclose()
         raise RunnerError("model runner sent no reply")
 
-    def completion(self, req: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        """Stream a completion: `{"content": ...}` lines, then the `done` line (see pollama.runner)."""
-        return self.request({**req, "op": "completion"})
+    async def completion(self, req: CompletionRequest) -> AsyncGenerator[Piece | Finished, None]:
+        """Stream a completion: `Piece`s, then the `Finished` reply (see pollama.runner.protocol)."""
+        async with contextlib.aclosing(self._lines(req)) as stream:
+            async for msg in stream:
+                yield completion_reply(msg)
 
-    async def embed(self, text: str, truncate: bool = True) -> dict[str, Any]:
-        """`{"embedding": [...], "prompt_eval_count": n}` (the raw pooled vector, not normalized)."""
-        return await self._single({"op": "embed", "content": text, "truncate": truncate})
+    async def embed(self, text: str, truncate: bool = True) -> Embedded:
+        """The raw pooled vector (not normalized) and the tokens it took."""
+        msg = await self._single(EmbedRequest(text, truncate))
+        return Embedded(msg["embedding"], int(msg["prompt_eval_count"]))
 
     async def tokenize(self, text: str, *, special: bool = True, add_special: bool = False) -> list[int]:
         """Token ids of `text`; `special` parses special-token text, `add_special` adds BOS/EOS."""
-        msg = await self._single({"op": "tokenize", "content": text, "special": special,
-                                  "add_special": add_special})
+        msg = await self._single(TokenizeRequest(text, special, add_special))
         return [int(t) for t in msg["tokens"]]
 
     async def detokenize(self, tokens: Sequence[int]) -> str:
-        msg = await self._single({"op": "detokenize", "tokens": list(tokens)})
+        msg = await self._single(DetokenizeRequest(list(tokens)))
         return str(msg["content"])
 
     async def runner_info(self) -> dict[str, Any]:
-        return await self._single({"op": "info"})
+        return await self._single(InfoRequest())

@@ -16,7 +16,6 @@ for each other at every operation.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -28,13 +27,13 @@ import llama_cpp as lc
 import numpy as np
 
 from pollama.runner.llama import Model
+from pollama.runner.protocol import Embedded, ErrorReply, Finished, piece_line
 from pollama.runner.sampling import Sampler, SamplingOptions, token_logprobs
 from pollama.runner.text import TextStream
 
 __all__ = ["Sink", "Completion", "Embedding", "Engine"]
 
 log = logging.getLogger("pollama.runner")
-_dumps = json.dumps
 PREFIX_SLACK = 8  # cached tokens a request may give up to keep the batch's sequences together
 REPEAT_LIMIT = 30  # Ollama's limit on repeats of the same (trimmed) token text in a row
 
@@ -265,7 +264,7 @@ class Engine:
 
     def _fail(self, s: _Slot, msg: str) -> None:
         if s.req is not None and not s.req.sink.closed:
-            s.req.sink.send((_dumps({"error": msg}) + "\n").encode())
+            s.req.sink.send(ErrorReply(msg).encode())
         if self._mem:
             lc.llama_memory_seq_rm(self._mem, s.seq, -1, -1)
         s.tokens = []
@@ -405,11 +404,8 @@ class Engine:
     def _send(self, s: _Slot) -> None:
         """Send the slot's waiting text (with the logprobs of the tokens it came from)."""
         assert s.req is not None
-        if s.lp_pending:
-            s.req.sink.send((_dumps({"content": s.out, "logprobs": s.lp_pending}) + "\n").encode())
-            s.lp_pending = []
-        else:
-            s.req.sink.send(b'{"content": ' + _dumps(s.out).encode() + b"}\n")
+        s.req.sink.send(piece_line(s.out, s.lp_pending))
+        s.lp_pending = []
         s.out = ""
         s.t_sent = self._now
 
@@ -434,15 +430,11 @@ class Engine:
             self._send(s)
         now = time.perf_counter_ns()
         first = s.t_first or now
-        done = {
-            "done": True, "done_reason": reason,
-            "prompt_eval_count": s.n_prompt_eval, "prompt_eval_duration": first - s.t_start,
-            "eval_count": len(s.generated), "eval_duration": now - first,
-            "context": req.tokens + s.generated,
-        }
-        if s.stream.matched is not None:
-            done["stop_sequence"] = s.stream.matched  # for the Anthropic API; not in Ollama's replies
-        req.sink.send((_dumps(done) + "\n").encode())
+        done = Finished(done_reason=reason, prompt_eval_count=s.n_prompt_eval,
+                        prompt_eval_duration=first - s.t_start, eval_count=len(s.generated),
+                        eval_duration=now - first, context=req.tokens + s.generated,
+                        stop_sequence=s.stream.matched)
+        req.sink.send(done.encode())
         self._release(s)
 
     # ---- embeddings -------------------------------------------------------------------------------
@@ -482,14 +474,13 @@ class Engine:
         n_out = self.model.n_embd_out
         for seq, req in enumerate(todo):
             if rc != 0:
-                req.sink.send((_dumps({"error": f"llama_decode failed with status {rc}"}) + "\n").encode())
+                req.sink.send(ErrorReply(f"llama_decode failed with status {rc}").encode())
             else:
                 ptr = lc.llama_get_embeddings_seq(self.ctx, seq)
                 if not ptr:
                     ptr = lc.llama_get_embeddings_ith(self.ctx, last[seq])
                 vec = np.ctypeslib.as_array(ptr, shape=(n_out,)).tolist()
-                req.sink.send((_dumps({"embedding": vec, "prompt_eval_count": len(req.tokens),
-                                       "done": True}) + "\n").encode())
+                req.sink.send(Embedded(vec, len(req.tokens)).encode())
             req.sink.finish()
         if self._mem:
             for seq in range(len(todo)):

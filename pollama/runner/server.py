@@ -1,15 +1,12 @@
-"""The runner's socket protocol: one TCP connection per request, JSON lines both ways.
+"""The runner's side of its socket protocol (pollama.runner.protocol): one thread per connection reads
+the request line, answers it directly or hands it to the engine.
 
-The client writes one JSON line; the runner answers with JSON lines, the last one has `"done": true` or
-is `{"error": "...", "status": 400}`: status 400 when the runner refused the request (RequestError), none
-for a failure. Closing the connection cancels the request. The engine thread writes replies
-straight to the socket (non-blocking); only if the client falls behind does the connection's own thread
-flush the rest, so a slow reader never stalls the other slots.
+The engine thread writes replies straight to the socket (non-blocking); only if the client falls behind
+does the connection's own thread flush the rest, so a slow reader never stalls the other slots.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import select
@@ -19,17 +16,27 @@ from typing import Any
 
 from pollama.runner.engine import Completion, Embedding, Engine
 from pollama.runner.llama import Model
+from pollama.runner.protocol import (
+    CompletionRequest,
+    DetokenizeRequest,
+    EmbedRequest,
+    ErrorReply,
+    Info,
+    InfoRequest,
+    Request,
+    RequestError,
+    Text,
+    TokenizeRequest,
+    Tokens,
+    decode_request,
+)
 from pollama.runner.sampling import OptionsError, Sampler, parse_options
 
-__all__ = ["SocketSink", "RunnerServer", "RequestError", "MAX_REQUEST"]
+__all__ = ["SocketSink", "RunnerServer", "MAX_REQUEST"]
 
 log = logging.getLogger("pollama.runner")
 MAX_REQUEST = 256 << 20
 CONTEXT_ERROR = "the input length exceeds the context length"  # Ollama's words
-
-
-class RequestError(ValueError):
-    """A request the runner cannot serve; its message goes back to the client."""
 
 
 class SocketSink:
@@ -145,18 +152,13 @@ class RunnerServer:
             if line is None:
                 return
             try:
-                req = json.loads(line)
-                if not isinstance(req, dict):
-                    raise RequestError("request must be a JSON object")
-                self._dispatch(conn, req)
+                self._dispatch(conn, decode_request(line))
             except (RequestError, OptionsError) as e:
-                self._reply(conn, {"error": str(e), "status": 400})
-            except json.JSONDecodeError as e:
-                self._reply(conn, {"error": f"invalid request: {e}", "status": 400})
+                conn.sendall(ErrorReply(str(e), 400).encode())
         except Exception as e:  # never let one connection take the runner down
             log.exception("request failed")
             try:
-                self._reply(conn, {"error": f"runner error: {e}"})
+                conn.sendall(ErrorReply(f"runner error: {e}").encode())
             except OSError:
                 pass
         finally:
@@ -180,68 +182,46 @@ class RunnerServer:
             if len(buf) > MAX_REQUEST:
                 raise RequestError("request too large")
 
-    @staticmethod
-    def _reply(conn: socket.socket, obj: dict[str, Any]) -> None:
-        conn.sendall((json.dumps(obj) + "\n").encode())
+    def _dispatch(self, conn: socket.socket, req: Request) -> None:
+        match req:
+            case CompletionRequest():
+                self._completion(conn, req)
+            case EmbedRequest():
+                self._embed(conn, req)
+            case TokenizeRequest():
+                tokens = self.model.tokenize(req.content, add_special=req.add_special, parse_special=req.special)
+                conn.sendall(Tokens(tokens).encode())
+            case DetokenizeRequest():
+                self._check_tokens(req.tokens)
+                conn.sendall(Text(self.model.detokenize(req.tokens)).encode())
+            case InfoRequest():
+                conn.sendall(Info({**self.info, "slots": self.engine.slot_info()}).encode())
 
-    def _dispatch(self, conn: socket.socket, req: dict[str, Any]) -> None:
-        op = req.get("op")
-        if op == "completion":
-            self._completion(conn, req)
-        elif op == "embed":
-            self._embed(conn, req)
-        elif op == "tokenize":
-            content = req.get("content")
-            if not isinstance(content, str):
-                raise RequestError("content must be a string")
-            tokens = self.model.tokenize(content, add_special=bool(req.get("add_special", False)),
-                                         parse_special=bool(req.get("special", True)))
-            self._reply(conn, {"tokens": tokens, "done": True})
-        elif op == "detokenize":
-            tokens = req.get("tokens")
-            if not isinstance(tokens, list) or not self.model.valid_tokens(tokens):
-                raise RequestError("tokens must be a list of token ids")
-            self._reply(conn, {"content": self.model.detokenize(tokens), "done": True})
-        elif op == "info":
-            self._reply(conn, {**self.info, "slots": self.engine.slot_info(), "done": True})
-        else:
-            raise RequestError(f"unknown op: {op!r}")
+    def _check_tokens(self, tokens: list[int]) -> None:
+        if not self.model.valid_tokens(tokens):
+            raise RequestError("tokens must be a list of token ids")
 
-    def _prompt_tokens(self, req: dict[str, Any]) -> list[int]:
-        if req.get("tokens") is not None:
-            tokens = req["tokens"]
-            if not isinstance(tokens, list) or not self.model.valid_tokens(tokens):
-                raise RequestError("tokens must be a list of token ids")
-            return list(tokens)
-        prompt = req.get("prompt")
-        if not isinstance(prompt, str):
-            raise RequestError("prompt must be a string")
-        return self.model.tokenize(prompt, add_special=True, parse_special=True)
+    def _prompt_tokens(self, req: CompletionRequest) -> list[int]:
+        if req.tokens is not None:
+            self._check_tokens(req.tokens)
+            return list(req.tokens)
+        assert req.prompt is not None
+        return self.model.tokenize(req.prompt, add_special=True, parse_special=True)
 
-    def _completion(self, conn: socket.socket, req: dict[str, Any]) -> None:
+    def _completion(self, conn: socket.socket, req: CompletionRequest) -> None:
         if self.embedding:
             raise RequestError("this runner serves embeddings only")
-        opts = parse_options(req.get("options"))
+        opts = parse_options(req.options)
         tokens = self._prompt_tokens(req)
         if not tokens:
             raise RequestError("prompt is empty")
         if len(tokens) > self.n_ctx:
-            if req.get("truncate") is False:
+            if not req.truncate:
                 raise RequestError(CONTEXT_ERROR)
             keep = opts.num_keep if 0 <= opts.num_keep <= len(tokens) else len(tokens)
             keep = min(keep, self.n_ctx - 1)
             tokens = tokens[:keep] + tokens[len(tokens) - (self.n_ctx - keep):]
-        grammar = req.get("grammar") or None
-        trigger = req.get("grammar_trigger") or None
-        if grammar is not None and not isinstance(grammar, str):
-            raise RequestError("grammar must be a string")
-        if trigger is not None and not isinstance(trigger, str):
-            raise RequestError("grammar_trigger must be a string")
-        if grammar is None:
-            trigger = None
-        top = req.get("top_logprobs") or 0
-        if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= 20:
-            raise RequestError("top_logprobs must be between 0 and 20")
+        grammar, trigger = req.grammar, req.grammar_trigger
         vocab, n_vocab = self.model.vocab, self.model.n_vocab
         if trigger is not None:
             Sampler(vocab, n_vocab, opts, self.n_ctx, grammar).close()  # reject a bad grammar now
@@ -254,21 +234,18 @@ class RunnerServer:
         sink = SocketSink(conn)
         work = Completion(tokens=tokens, opts=opts, sampler=sampler, sink=sink, limit=limit,
                           grammar=grammar if trigger else None, trigger=trigger,
-                          logprobs=bool(req.get("logprobs")) or top > 0, top_logprobs=top)
+                          logprobs=req.logprobs, top_logprobs=req.top_logprobs)
         self.engine.submit(work)
         sink.pump(lambda: setattr(work, "cancelled", True))
 
-    def _embed(self, conn: socket.socket, req: dict[str, Any]) -> None:
+    def _embed(self, conn: socket.socket, req: EmbedRequest) -> None:
         if not self.embedding:
             raise RequestError("this runner was not started for embeddings")
-        content = req.get("content")
-        if not isinstance(content, str):
-            raise RequestError("content must be a string")
-        tokens = self.model.tokenize(content, add_special=True, parse_special=True)
+        tokens = self.model.tokenize(req.content, add_special=True, parse_special=True)
         if not tokens:
             raise RequestError("Input content cannot be empty")  # llama.cpp's server (and so Ollama)
         if len(tokens) > self.n_ctx:
-            if req.get("truncate") is False:
+            if not req.truncate:
                 raise RequestError(CONTEXT_ERROR)
             tokens = tokens[: self.n_ctx]
         conn.setblocking(False)

@@ -22,6 +22,7 @@ from pollama.api.duration import FOREVER
 from pollama.api.errors import APIError, BadRequest
 from pollama.api.types import ChatRequest, EmbeddingsRequest, EmbedRequest, GenerateRequest, parse_request
 from pollama.grammar import grammar_for_format
+from pollama.runner.protocol import CompletionRequest, Finished, Piece, Runner
 from pollama.sched import Scheduler
 from pollama.server.streaming import ndjson_or_single, until_disconnected
 from pollama.store import Model, Store, load_model, parse_name
@@ -88,17 +89,17 @@ def _thinking_enabled(model: Model, raw_name: str, think: Any) -> bool:
     return True
 
 
-def _done_object(model_name: str, final: dict[str, Any], t0: float, load_seconds: float) -> dict[str, Any]:
+def _done_object(model_name: str, final: Finished, t0: float, load_seconds: float) -> dict[str, Any]:
     return {
         "done": True,
-        "done_reason": final.get("done_reason", "stop"),
+        "done_reason": final.done_reason,
         "total_duration": int((time.perf_counter() - t0) * 1e9),
         "load_duration": int(load_seconds * 1e9),
-        "prompt_eval_count": final.get("prompt_eval_count", 0),
-        "prompt_eval_duration": final.get("prompt_eval_duration", 0),
-        "eval_count": final.get("eval_count", 0),
-        "eval_duration": final.get("eval_duration", 0),
-        **({"stop_sequence": final["stop_sequence"]} if "stop_sequence" in final else {}),
+        "prompt_eval_count": final.prompt_eval_count,
+        "prompt_eval_duration": final.prompt_eval_duration,
+        "eval_count": final.eval_count,
+        "eval_duration": final.eval_duration,
+        **({"stop_sequence": final.stop_sequence} if final.stop_sequence is not None else {}),
     }
 
 
@@ -150,25 +151,18 @@ class _Output:
         return thinking, content, calls
 
 
-async def _runner_stream(runner: Any, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-    """The runner's reply lines; closing this closes the connection, which cancels the generation."""
+async def _runner_stream(runner: Runner, body: CompletionRequest) -> AsyncIterator[Piece | Finished]:
+    """The runner's replies; closing this closes the connection, which cancels the generation."""
     async with contextlib.aclosing(runner.completion(body)) as stream:
         async for item in stream:
             yield item
 
 
-def _runner_request(prompt: str | None, tokens: list[int] | None, options: dict[str, Any], grammar: str | None,
-                    grammar_trigger: str | None, logprobs: bool, top_logprobs: int) -> dict[str, Any]:
-    body: dict[str, Any] = {"op": "completion", "options": options, "logprobs": logprobs or top_logprobs > 0,
-                            "top_logprobs": top_logprobs}
-    if tokens is not None:
-        body["tokens"] = tokens
-    else:
-        body["prompt"] = prompt
-    if grammar:
-        body["grammar"] = grammar
-        body["grammar_trigger"] = grammar_trigger
-    return body
+def _runner_request(prompt: str, tokens: list[int] | None, options: dict[str, Any], grammar: str | None,
+                    grammar_trigger: str | None, logprobs: bool, top_logprobs: int) -> CompletionRequest:
+    return CompletionRequest(options=options, prompt=None if tokens is not None else prompt, tokens=tokens,
+                             grammar=grammar or None, grammar_trigger=grammar_trigger if grammar else None,
+                             logprobs=logprobs or top_logprobs > 0, top_logprobs=top_logprobs)
 
 
 # ---- /api/generate --------------------------------------------------------------------------------
@@ -213,19 +207,19 @@ async def generate_stream(store: Store, sched: Scheduler, req: GenerateRequest,
         body = _runner_request(prompt, tokens, options, grammar, out.close_tag if grammar else None,
                                req.logprobs, req.top_logprobs)
         async for item in _runner_stream(loaded.runner, body):
-            if item.get("done"):
+            if isinstance(item, Finished):
                 think_text, content, _ = out.finish()
                 if think_text or content:
                     yield _gen_chunk(name, content, think_text, None)
                 final = {"model": name, "created_at": now_iso(), "response": "",
                          **_done_object(name, item, t0, load_seconds)}
                 if not req.raw:
-                    final["context"] = item.get("context", [])
+                    final["context"] = item.context
                 yield final
                 return
-            think_text, content, _ = out.add(item.get("content", ""))
-            if think_text or content or item.get("logprobs"):
-                yield _gen_chunk(name, content, think_text, item.get("logprobs"))
+            think_text, content, _ = out.add(item.content)
+            if think_text or content or item.logprobs:
+                yield _gen_chunk(name, content, think_text, item.logprobs)
 
 
 def _gen_chunk(name: str, content: str, thinking: str, logprobs: Any) -> dict[str, Any]:
@@ -322,7 +316,7 @@ def render_chat_prompt(model: Model, messages: list[dict[str, Any]], tools: list
         raise BadRequest(f"template error: {e}") from None
 
 
-async def _fit_messages(model: Model, runner: Any, messages: list[dict[str, Any]], tools: Any, think: Any,
+async def _fit_messages(model: Model, runner: Runner, messages: list[dict[str, Any]], tools: Any, think: Any,
                         num_ctx: int) -> tuple[str, list[int] | None]:
     """Drop the oldest non-system messages until the prompt fits num_ctx (Ollama's chatPrompt).
 
@@ -393,16 +387,16 @@ async def chat_stream(store: Store, sched: Scheduler, req: ChatRequest, t0: floa
         body = _runner_request(prompt, tokens, options, grammar, out.close_tag if grammar else None,
                                req.logprobs, req.top_logprobs)
         async for item in _runner_stream(loaded.runner, body):
-            if item.get("done"):
+            if isinstance(item, Finished):
                 think_text, content, calls = out.finish()
                 if think_text or content or calls:
                     yield _chat_chunk(name, content, think_text, calls, None)
                 yield {"model": name, "created_at": now_iso(), "message": {"role": "assistant", "content": ""},
                        **_done_object(name, item, t0, load_seconds)}
                 return
-            think_text, content, calls = out.add(item.get("content", ""))
-            if think_text or content or calls or item.get("logprobs"):
-                yield _chat_chunk(name, content, think_text, calls, item.get("logprobs"))
+            think_text, content, calls = out.add(item.content)
+            if think_text or content or calls or item.logprobs:
+                yield _chat_chunk(name, content, think_text, calls, item.logprobs)
 
 
 def _chat_chunk(name: str, content: str, thinking: str, calls: list[dict[str, Any]],
@@ -466,11 +460,11 @@ async def embed_texts(store: Store, sched: Scheduler, raw_name: str, texts: list
         results = await asyncio.gather(*(loaded.runner.embed(t, truncate) for t in texts))
     vectors, count = [], 0
     for r in results:
-        v = [float(x) for x in r["embedding"]]
+        v = [float(x) for x in r.embedding]
         if dimensions is not None:
             v = v[:dimensions]
         vectors.append(_normalize(v) if normalize else v)
-        count += int(r.get("prompt_eval_count", 0))
+        count += r.prompt_eval_count
     return model, vectors, count, load_seconds
 
 

@@ -15,6 +15,7 @@ import llama_cpp as lc
 from pollama.runner.client import RunnerProcess
 from pollama.runner.engine import Completion, Engine
 from pollama.runner.llama import ContextConfig, Model, make_context
+from pollama.runner.protocol import CompletionRequest, Finished, Piece
 from pollama.runner.sampling import Sampler, parse_options
 
 __all__ = ["Loop", "collect", "greedy", "ListSink", "engine_running", "submit"]
@@ -36,11 +37,13 @@ class Loop:
         return self.run(RunnerProcess.start(model, **kw))
 
 
-async def collect(runner: RunnerProcess, req: dict[str, Any]) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
-    """(content, done line, all lines) of one completion."""
-    lines = [msg async for msg in runner.completion(req)]
-    text = "".join(m.get("content", "") for m in lines)
-    return text, lines[-1], lines
+async def collect(runner: RunnerProcess, req: dict[str, Any]) -> tuple[str, Finished, list[Piece]]:
+    """(content, the Finished reply, the pieces) of one completion; `req` holds CompletionRequest's fields."""
+    replies = [msg async for msg in runner.completion(CompletionRequest(**req))]
+    pieces = [m for m in replies if isinstance(m, Piece)]
+    done = replies[-1]
+    assert isinstance(done, Finished) and len(pieces) == len(replies) - 1
+    return "".join(m.content for m in pieces), done, pieces
 
 
 def greedy(n: int = 24, **extra: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 from runner_helpers import Loop, collect, greedy
 
 from pollama.runner.client import RunnerError, RunnerProcess
+from pollama.runner.protocol import CompletionRequest, Piece
 
 PROMPTS = ["Once upon a time", "The quick brown fox", "<|im_start|>user\nHi<|im_end|>\n", "1 2 3 4",
            "Lorem ipsum dolor", "def main():"]
@@ -37,9 +38,9 @@ def test_greedy_is_deterministic(loop: Loop, runner: RunnerProcess) -> None:
     a, done_a, _ = loop.run(collect(runner, {"prompt": PROMPTS[0], "options": greedy(30)}))
     b, done_b, _ = loop.run(collect(runner, {"prompt": PROMPTS[0], "options": greedy(30)}))
     assert a and a == b
-    assert done_a["context"] == done_b["context"]
-    assert done_a["done_reason"] == "length" and done_a["eval_count"] == 30
-    assert done_a["eval_duration"] > 0 and done_a["prompt_eval_duration"] > 0
+    assert done_a.context == done_b.context
+    assert done_a.done_reason == "length" and done_a.eval_count == 30
+    assert done_a.eval_duration > 0 and done_a.prompt_eval_duration > 0
 
 
 def test_seed_reproducibility(loop: Loop, runner: RunnerProcess) -> None:
@@ -54,43 +55,43 @@ def test_seed_reproducibility(loop: Loop, runner: RunnerProcess) -> None:
 
 def test_stop_string_spanning_tokens(loop: Loop, runner: RunnerProcess) -> None:
     _, _, lines = loop.run(collect(runner, {"prompt": PROMPTS[3], "options": greedy(30)}))
-    pieces = [m["content"] for m in lines if m.get("content")]
+    pieces = [m.content for m in lines if m.content]
     full = "".join(pieces)
     # a stop string made of the end of piece k and the start of piece k+1
     k = next(i for i in range(3, len(pieces) - 1) if len(pieces[i]) >= 2 and len(pieces[i + 1]) >= 2)
     stop = pieces[k][-2:] + pieces[k + 1][:2]
     text, done, lines = loop.run(collect(runner, {"prompt": PROMPTS[3], "options": greedy(30, stop=[stop])}))
     assert text == full[: full.index(stop)]
-    assert stop not in text and done["done_reason"] == "stop"
-    assert "".join(m.get("content", "") for m in lines) == text  # nothing past the stop was ever sent
+    assert stop not in text and done.done_reason == "stop"
+    assert "".join(m.content for m in lines) == text  # nothing past the stop was ever sent
 
 
 def test_num_predict_length(loop: Loop, runner: RunnerProcess) -> None:
     prompt = loop.run(runner.tokenize(PROMPTS[2]))
     _, done, lines = loop.run(collect(runner, {"prompt": PROMPTS[2], "options": greedy(7)}))
-    assert done["done_reason"] == "length" and done["eval_count"] == 7
-    assert done["context"][: len(prompt)] == prompt and len(done["context"]) == len(prompt) + 7
-    assert sum(bool(m.get("content")) for m in lines) <= 7
+    assert done.done_reason == "length" and done.eval_count == 7
+    assert done.context[: len(prompt)] == prompt and len(done.context) == len(prompt) + 7
+    assert sum(bool(m.content) for m in lines) <= 7
 
 
 def test_prefix_reuse_counts_only_new_tokens(loop: Loop, runner: RunnerProcess) -> None:
     base = loop.run(runner.tokenize("A long shared system prompt that a chat repeats on every single turn."))
     extra = loop.run(runner.tokenize(" And then a new question"))
     _, first, _ = loop.run(collect(runner, {"tokens": base, "options": greedy(5)}))
-    assert first["prompt_eval_count"] == len(base)
+    assert first.prompt_eval_count == len(base)
     _, second, _ = loop.run(collect(runner, {"tokens": base + extra, "options": greedy(5)}))
-    assert second["prompt_eval_count"] == len(extra)
+    assert second.prompt_eval_count == len(extra)
     # the next chat turn: the previous context plus new tokens evaluates only the tail
-    _, third, _ = loop.run(collect(runner, {"tokens": second["context"] + extra, "options": greedy(5)}))
-    assert third["prompt_eval_count"] == len(extra) + 1  # + the last sampled token, never decoded
+    _, third, _ = loop.run(collect(runner, {"tokens": second.context + extra, "options": greedy(5)}))
+    assert third.prompt_eval_count == len(extra) + 1  # + the last sampled token, never decoded
 
 
 def test_cancel_on_disconnect_frees_slot(loop: Loop, runner: RunnerProcess) -> None:
     async def start_and_drop() -> None:
-        stream = runner.completion({"prompt": PROMPTS[4], "options": {"num_predict": 100000}})
+        stream = runner.completion(CompletionRequest(prompt=PROMPTS[4], options={"num_predict": 100000}))
         got = 0
         async for msg in stream:
-            got += bool(msg.get("content"))
+            got += isinstance(msg, Piece) and bool(msg.content)
             if got >= 3:
                 break
         await stream.aclose()
@@ -105,7 +106,7 @@ def test_cancel_on_disconnect_frees_slot(loop: Loop, runner: RunnerProcess) -> N
                 break
             await asyncio.sleep(0.02)
         text, done, _ = await collect(runner, {"prompt": PROMPTS[5], "options": greedy(5)})
-        assert done["eval_count"] == 5 and text
+        assert done.eval_count == 5 and text
         return time.perf_counter() - t0
 
     assert loop.run(scenario()) < 5
@@ -124,7 +125,7 @@ def test_parallel_matches_single_stream(loop: Loop, runner: RunnerProcess) -> No
 def test_logprobs_shape(loop: Loop, runner: RunnerProcess) -> None:
     req = {"prompt": PROMPTS[0], "options": greedy(4), "logprobs": True, "top_logprobs": 3}
     _, _, lines = loop.run(collect(runner, req))
-    entries = [lp for m in lines for lp in m.get("logprobs", [])]
+    entries = [lp for m in lines for lp in m.logprobs or []]
     assert len(entries) == 4
     for e in entries:
         assert e["logprob"] <= 0 and bytes(e["bytes"]).decode("utf-8", "replace") == e["token"]
@@ -142,7 +143,7 @@ def test_grammar_constrains_output(loop: Loop, runner: RunnerProcess) -> None:
                                                   "options": {"seed": seed, "num_predict": 40}}))
         obj = json.loads(text)
         assert set(obj) == {"n", "ok"} and 10 <= obj["n"] <= 99
-        assert done["done_reason"] == "stop"
+        assert done.done_reason == "stop"
 
 
 def test_bad_grammar_is_an_error(loop: Loop, runner: RunnerProcess) -> None:
@@ -152,7 +153,7 @@ def test_bad_grammar_is_an_error(loop: Loop, runner: RunnerProcess) -> None:
 
 def test_grammar_trigger_applies_after_trigger(loop: Loop, runner: RunnerProcess) -> None:
     _, _, lines = loop.run(collect(runner, {"prompt": PROMPTS[1], "options": greedy(20)}))
-    pieces = [m["content"] for m in lines if m.get("content")]
+    pieces = [m.content for m in lines if m.content]
     k = next(i for i in range(2, len(pieces)) if len(pieces[i].strip()) >= 3
              and pieces[i] not in "".join(pieces[:i]))
     trigger = pieces[k]
@@ -160,7 +161,7 @@ def test_grammar_trigger_applies_after_trigger(loop: Loop, runner: RunnerProcess
     text, done, _ = loop.run(collect(runner, {"prompt": PROMPTS[1], "options": greedy(40), "grammar": grammar,
                                               "grammar_trigger": trigger}))
     assert text == "".join(pieces[: k + 1]) + " ANSWER"
-    assert done["done_reason"] == "stop"
+    assert done.done_reason == "stop"
 
 
 def test_malformed_requests_keep_runner_serving(loop: Loop, runner: RunnerProcess) -> None:
@@ -178,7 +179,7 @@ def test_malformed_requests_keep_runner_serving(loop: Loop, runner: RunnerProces
     with pytest.raises(RunnerError, match="embeddings"):
         loop.run(runner.embed("hello"))
     text, done, _ = loop.run(collect(runner, {"prompt": "still alive?", "options": greedy(3)}))
-    assert done["eval_count"] == 3
+    assert done.eval_count == 3
 
 
 # ---- a small context: truncation and context shift -------------------------------------------------
@@ -191,15 +192,15 @@ def small(loop: Loop, tiny_llama: Path) -> Iterator[RunnerProcess]:
 
 def test_context_shift_past_ctx(loop: Loop, small: RunnerProcess) -> None:
     text, done, _ = loop.run(collect(small, {"prompt": "Shift me", "options": greedy(150, repeat_penalty=1.0)}))
-    assert done["done_reason"] == "length" and done["eval_count"] == 150
-    assert len(done["context"]) > 64 and text
+    assert done.done_reason == "length" and done.eval_count == 150
+    assert len(done.context) > 64 and text
 
 
 def test_num_predict_is_bounded_by_ten_contexts(loop: Loop, small: RunnerProcess) -> None:
     opts = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "seed": 3, "num_predict": 2000}  # never ends early
     # Ollama: at most 10 x num_ctx tokens, whatever num_predict asks for
     _, done, _ = loop.run(collect(small, {"prompt": "go", "options": opts}))
-    assert done["done_reason"] == "length" and done["eval_count"] == 640
+    assert done.done_reason == "length" and done.eval_count == 640
 
 
 def test_repeating_one_token_ends_the_generation(loop: Loop, small: RunnerProcess) -> None:
@@ -207,14 +208,14 @@ def test_repeating_one_token_ends_the_generation(loop: Loop, small: RunnerProces
     # over; as Ollama, the generation stops when that text would repeat for the 31st time in a row
     _, done, lines = loop.run(collect(small, {"prompt": "go", "grammar": "root ::= [ \\n] root",
                                               "options": greedy(200)}))
-    assert done["done_reason"] == "stop" and done["eval_count"] == 30
-    assert "".join(m.get("content", "") for m in lines).strip() == ""
+    assert done.done_reason == "stop" and done.eval_count == 30
+    assert "".join(m.content for m in lines).strip() == ""
 
 
 def test_prompt_truncation(loop: Loop, small: RunnerProcess) -> None:
     long = [int(t) for t in range(1000, 1100)]
     _, done, _ = loop.run(collect(small, {"tokens": long, "options": greedy(2, num_keep=4)}))
-    ctx = done["context"][:-2]
+    ctx = done.context[:-2]
     assert len(ctx) == 64 and ctx[:4] == long[:4] and ctx[4:] == long[-60:]
     with pytest.raises(RunnerError, match="input length exceeds the context length"):
         loop.run(collect(small, {"tokens": long, "truncate": False, "options": greedy(2)}))
@@ -224,10 +225,10 @@ def test_runner_death_mid_request(loop: Loop, tiny_llama: Path) -> None:
     r = loop.start(tiny_llama, ctx=256, parallel=1)
 
     async def scenario() -> None:
-        stream = r.completion({"prompt": "die", "options": {"num_predict": 100000}})
+        stream = r.completion(CompletionRequest(prompt="die", options={"num_predict": 100000}))
         with pytest.raises(RunnerError, match="unexpectedly stopped") as err:
             async for msg in stream:
-                if msg.get("content"):
+                if isinstance(msg, Piece) and msg.content:
                     r.proc.kill()
         assert "signal 9" in str(err.value)
         assert not r.alive

@@ -58,18 +58,18 @@ def bert(loop: Loop, tiny_bert: Path) -> Iterator[RunnerProcess]:
 def test_embed_tiny_bert(loop: Loop, bert: RunnerProcess) -> None:
     assert bert.info["n_embd"] == 64 and bert.info["embedding"] is True
     a = loop.run(bert.embed("hello world"))
-    assert a["prompt_eval_count"] == 4  # [CLS] hello world [SEP]
-    assert len(a["embedding"]) == 64 and all(math.isfinite(x) for x in a["embedding"])
-    assert loop.run(bert.embed("hello world"))["embedding"] == a["embedding"]
-    assert loop.run(bert.embed("goodbye"))["embedding"] != a["embedding"]
+    assert a.prompt_eval_count == 4  # [CLS] hello world [SEP]
+    assert len(a.embedding) == 64 and all(math.isfinite(x) for x in a.embedding)
+    assert loop.run(bert.embed("hello world")).embedding == a.embedding
+    assert loop.run(bert.embed("goodbye")).embedding != a.embedding
 
 
 def test_embed_batched_matches_single(loop: Loop, bert: RunnerProcess) -> None:
     texts = ["one", "two words", "three little words", "a b c d e f"]
-    singles = [loop.run(bert.embed(t))["embedding"] for t in texts]
+    singles = [loop.run(bert.embed(t)).embedding for t in texts]
 
     async def together() -> list[list[float]]:
-        return [r["embedding"] for r in await asyncio.gather(*(bert.embed(t) for t in texts))]
+        return [r.embedding for r in await asyncio.gather(*(bert.embed(t) for t in texts))]
 
     for got, want in zip(loop.run(together()), singles, strict=True):
         assert max(abs(x - y) for x, y in zip(got, want, strict=True)) < 1e-4
@@ -77,7 +77,7 @@ def test_embed_batched_matches_single(loop: Loop, bert: RunnerProcess) -> None:
 
 def test_embed_truncation(loop: Loop, bert: RunnerProcess) -> None:
     long = "word " * 100
-    assert loop.run(bert.embed(long))["prompt_eval_count"] == 64
+    assert loop.run(bert.embed(long)).prompt_eval_count == 64
     with pytest.raises(RunnerError, match="input length exceeds the context length"):
         loop.run(bert.embed(long, truncate=False))
     with pytest.raises(RunnerError):
@@ -100,7 +100,7 @@ def test_empty_input_is_a_bad_request(loop: Loop, tiny_llama: Path) -> None:
         with pytest.raises(RunnerError, match="^Input content cannot be empty$") as err:
             loop.run(r.embed(""))
         assert err.value.status == 400
-        assert len(loop.run(r.embed("x"))["embedding"]) == 64
+        assert len(loop.run(r.embed("x")).embedding) == 64
     finally:
         loop.run(r.stop())
 
@@ -110,7 +110,7 @@ def test_batch_size_is_bounded_by_what_a_step_holds(loop: Loop, tiny_llama: Path
     r = loop.start(tiny_llama, ctx=64, parallel=2, batch=batch)
     try:
         text, done, _ = loop.run(collect(r, {"prompt": "a b c d e f g h i j", "options": greedy(4)}))
-        assert done["eval_count"] == 4 and r.alive
+        assert done.eval_count == 4 and r.alive
     finally:
         loop.run(r.stop())
 
@@ -121,7 +121,7 @@ def test_smollm2_knows_paris(loop: Loop) -> None:
         prompt = "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
         text, done, _ = loop.run(collect(r, {"prompt": prompt, "options": greedy(16)}))
         assert "Paris" in text
-        assert done["done_reason"] == "stop"  # ended on <|im_end|>, which is not emitted
+        assert done.done_reason == "stop"  # ended on <|im_end|>, which is not emitted
         assert "<|im_end|>" not in text
     finally:
         loop.run(r.stop())

@@ -14,6 +14,7 @@ from fixtures.tiny_gguf import make_tiny_llama
 
 from pollama.api.types import ChatRequest, CreateRequest
 from pollama.create import create_model
+from pollama.runner.protocol import CompletionRequest, Finished, Piece
 from pollama.server.generate import chat_stream, collapse_chat
 from pollama.store import Store
 
@@ -23,16 +24,16 @@ TEMPLATE = (Path(__file__).parent / "templates" / "qwen3.gotmpl").read_text().rs
 class FakeRunner:
     def __init__(self, pieces: list[str]) -> None:
         self.pieces = pieces
-        self.bodies: list[dict[str, Any]] = []
+        self.bodies: list[CompletionRequest] = []
 
     async def tokenize(self, text: str, **_: Any) -> list[int]:
         return list(range(len(text) // 4))
 
-    async def completion(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def completion(self, body: CompletionRequest) -> AsyncIterator[Piece | Finished]:
         self.bodies.append(body)
         for p in self.pieces:
-            yield {"content": p}
-        yield {"done": True, "done_reason": "stop", "prompt_eval_count": 3, "eval_count": len(self.pieces)}
+            yield Piece(p)
+        yield Finished(done_reason="stop", prompt_eval_count=3, eval_count=len(self.pieces))
 
 
 class FakeLoaded:
@@ -85,14 +86,14 @@ def test_thinking_then_constrained_answer(store: Store, cut: int) -> None:
     pieces = [text[i:i + cut] for i in range(0, len(text), cut)]
     out, runner = run_chat(store, pieces, think=True, format={"type": "object"})
     body = runner.bodies[0]
-    assert body["grammar"] and body["grammar_trigger"] == "</think>"
+    assert body.grammar and body.grammar_trigger == "</think>"
     assert out["message"]["thinking"] == "I should answer with JSON."
     assert out["message"]["content"].strip() == '{"a": 1}'
 
 
 def test_format_without_thinking_constrains_from_the_start(store: Store) -> None:
     out, runner = run_chat(store, ['{"a"', ": 2}"], think=False, format="json")
-    assert runner.bodies[0]["grammar"] and runner.bodies[0]["grammar_trigger"] is None
+    assert runner.bodies[0].grammar and runner.bodies[0].grammar_trigger is None
     assert out["message"]["content"] == '{"a": 2}' and "thinking" not in out["message"]
 
 

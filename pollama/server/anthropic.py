@@ -1,33 +1,31 @@
 """Anthropic-compatible endpoint: /v1/messages (and /v1/messages/count_tokens, an estimate).
 
-Requests become Ollama chat requests served by pollama.server.generate; answers come back as Anthropic
-messages, streams as Anthropic's SSE events, errors as `{"type": "error", "error": {...}}`.
+Requests become Ollama chat requests served by the inference core (pollama.inference); its events come
+back as Anthropic messages, streams as Anthropic's SSE events, errors as `{"type": "error", "error": {...}}`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
-import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from pollama.api.errors import APIError, BadRequest
-from pollama.api.types import ChatRequest, json_object
-from pollama.server.streaming import collect, until_disconnected
+from pollama.api.types import ChatRequest
+from pollama.inference import Done, Event, merge
+from pollama.server.streaming import Encoder, api_route, json_body, respond
 from pollama.server.tool_choice import chat_events, new_id, plan_tools
 
 __all__ = ["router", "anthropic_error", "messages_request", "message_response", "MessageEvents"]
 
-log = logging.getLogger("pollama")
 router = APIRouter()
+_NO_BODY = "request body must be a JSON object"
 
 
 # ---- errors ---------------------------------------------------------------------------------------
@@ -42,25 +40,11 @@ def anthropic_error(err: APIError) -> dict[str, Any]:
             "request_id": new_id("req_")}
 
 
-def _route(handler: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(handler)
-    async def wrapped(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return await handler(*args, **kwargs)
-        except APIError as e:
-            return JSONResponse(anthropic_error(e), status_code=e.status)
-        except Exception as e:  # a bug must still answer in Anthropic's shape
-            log.exception("request failed")
-            return JSONResponse(anthropic_error(APIError(f"{type(e).__name__}: {e}")), status_code=500)
-
-    return wrapped
+def _error_response(err: APIError) -> Response:
+    return JSONResponse(anthropic_error(err), status_code=err.status)
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        raise BadRequest("request body must be a JSON object")
-    return json_object(raw)
+_route = api_route(_error_response)  # errors before a response exists, in Anthropic's shape
 
 
 # ---- request translation --------------------------------------------------------------------------
@@ -281,9 +265,8 @@ def _stop_reason(done_reason: str | None, tool_use: bool) -> str:
     return "max_tokens" if done_reason == "length" else "end_turn"
 
 
-def _stop_sequence(final: dict[str, Any]) -> str | None:
-    value = final.get("stop_sequence")
-    return value if isinstance(value, str) and value else None
+def _stop_sequence(done: Done) -> str | None:
+    return done.stop_sequence or None
 
 
 def _tool_use(call: dict[str, Any]) -> dict[str, Any]:
@@ -293,30 +276,29 @@ def _tool_use(call: dict[str, Any]) -> dict[str, Any]:
             else new_id("toolu_"), "name": fn.get("name", ""), "input": fn.get("arguments") or {}}
 
 
-def message_response(model: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """One Anthropic message from all of a request's Ollama chat chunks."""
-    from pollama.server.generate import collapse_chat
+def _usage(done: Done) -> dict[str, int]:
+    m = done.metrics
+    return {"input_tokens": m.prompt_eval_count if m else 0, "output_tokens": m.eval_count if m else 0}
 
-    final = collapse_chat(items)
-    msg = final.get("message") or {}
+
+def message_response(model: str, events: list[Event]) -> dict[str, Any]:
+    """One Anthropic message from all of a request's events."""
+    delta, done = merge(events)
     content: list[dict[str, Any]] = []
-    if msg.get("thinking"):
-        content.append({"type": "thinking", "thinking": msg["thinking"], "signature": ""})
-    if msg.get("content"):
-        content.append({"type": "text", "text": msg["content"]})
-    calls = msg.get("tool_calls") or []
+    if delta.thinking:
+        content.append({"type": "thinking", "thinking": delta.thinking, "signature": ""})
+    if delta.content:
+        content.append({"type": "text", "text": delta.content})
+    calls = delta.tool_calls
     content.extend(_tool_use(c) for c in calls)
-    stop = _stop_sequence(final)
+    stop = _stop_sequence(done)
     return {"id": new_id("msg_"), "type": "message", "role": "assistant", "model": model, "content": content,
-            "stop_reason": "stop_sequence" if stop and not calls else _stop_reason(final.get("done_reason"),
-                                                                                   bool(calls)),
-            "stop_sequence": None if calls else stop,
-            "usage": {"input_tokens": int(final.get("prompt_eval_count") or 0),
-                      "output_tokens": int(final.get("eval_count") or 0)}}
+            "stop_reason": "stop_sequence" if stop and not calls else _stop_reason(done.reason, bool(calls)),
+            "stop_sequence": None if calls else stop, "usage": _usage(done)}
 
 
 class MessageEvents:
-    """Turns a stream of Ollama chat chunks into Anthropic stream events (name, payload)."""
+    """Turns a request's events into Anthropic stream events (name, payload)."""
 
     def __init__(self, model: str, input_estimate: int) -> None:
         self.model = model
@@ -329,9 +311,9 @@ class MessageEvents:
 
     def _start(self) -> list[tuple[str, dict[str, Any]]]:
         self.started = True
-        message = {"id": self.id, "type": "message", "role": "assistant", "model": self.model, "content": [],
-                   "stop_reason": None, "stop_sequence": None,
-                   "usage": {"input_tokens": self.input_estimate, "output_tokens": 0}}
+        message: dict[str, Any] = {"id": self.id, "type": "message", "role": "assistant", "model": self.model,
+                                   "content": [], "stop_reason": None, "stop_sequence": None,
+                                   "usage": {"input_tokens": self.input_estimate, "output_tokens": 0}}
         return [("message_start", {"type": "message_start", "message": message}), ("ping", {"type": "ping"})]
 
     def _close(self) -> list[tuple[str, dict[str, Any]]]:
@@ -355,16 +337,17 @@ class MessageEvents:
     def _delta(self, delta: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         return ("content_block_delta", {"type": "content_block_delta", "index": self.index, "delta": delta})
 
-    def convert(self, item: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    def convert(self, event: Event) -> list[tuple[str, dict[str, Any]]]:
         events = [] if self.started else self._start()
-        msg = item.get("message") or {}
-        if msg.get("thinking"):
+        if isinstance(event, Done):
+            return events + self._end(event)
+        if event.thinking:
             events += self._open("thinking")
-            events.append(self._delta({"type": "thinking_delta", "thinking": msg["thinking"]}))
-        if msg.get("content"):
+            events.append(self._delta({"type": "thinking_delta", "thinking": event.thinking}))
+        if event.content:
             events += self._open("text")
-            events.append(self._delta({"type": "text_delta", "text": msg["content"]}))
-        for call in msg.get("tool_calls") or []:
+            events.append(self._delta({"type": "text_delta", "text": event.content}))
+        for call in event.tool_calls:
             events += self._close()
             block = _tool_use(call)
             args = json.dumps(block["input"], ensure_ascii=False)
@@ -374,47 +357,42 @@ class MessageEvents:
             events.append(("content_block_stop", {"type": "content_block_stop", "index": self.index}))
             self.index += 1
             self.tool_use = True
-        if item.get("done"):
-            events += self._close()
-            stop = None if self.tool_use else _stop_sequence(item)
-            reason = "stop_sequence" if stop else _stop_reason(item.get("done_reason"), self.tool_use)
-            events.append(("message_delta", {"type": "message_delta",
-                                             "delta": {"stop_reason": reason, "stop_sequence": stop},
-                                             "usage": {"input_tokens": int(item.get("prompt_eval_count") or 0),
-                                                       "output_tokens": int(item.get("eval_count") or 0)}}))
-            events.append(("message_stop", {"type": "message_stop"}))
         return events
+
+    def _end(self, done: Done) -> list[tuple[str, dict[str, Any]]]:
+        stop = None if self.tool_use else _stop_sequence(done)
+        reason = "stop_sequence" if stop else _stop_reason(done.reason, self.tool_use)
+        delta = {"stop_reason": reason, "stop_sequence": stop}
+        return self._close() + [("message_delta", {"type": "message_delta", "delta": delta, "usage": _usage(done)}),
+                                ("message_stop", {"type": "message_stop"})]
 
 
 def _event(name: str, payload: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
 
 
-async def _stream(request: Request, items: AsyncIterator[dict[str, Any]], events: MessageEvents) -> Response:
-    try:
-        first = await until_disconnected(request, anext(items, None))
-    except APIError as e:
-        await items.aclose()
-        return JSONResponse(anthropic_error(e), status_code=e.status)
+class _Messages(Encoder[Event]):
+    """A request's events as Anthropic's stream events, or (stream=false) one message; errors in
+    Anthropic's shape."""
 
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            if first is not None:
-                for name, payload in events.convert(first):
-                    yield _event(name, payload)
-            async for item in items:
-                for name, payload in events.convert(item):
-                    yield _event(name, payload)
-        except Exception as e:  # mid-stream: the status line is already sent
-            err = e if isinstance(e, APIError) else APIError(f"{type(e).__name__}: {e}")
-            if not isinstance(e, APIError):
-                log.exception("stream failed")
-            yield _event("error", {"type": "error", "error": anthropic_error(err)["error"]})
-        finally:
-            await items.aclose()
+    media_type: ClassVar[str] = "text/event-stream"
+    headers: ClassVar[dict[str, str]] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
-    return StreamingResponse(body(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    def __init__(self, model: str, input_estimate: int) -> None:
+        self.model = model
+        self.events = MessageEvents(model, input_estimate)
+
+    def frames(self, item: Event) -> list[bytes]:
+        return [_event(name, payload) for name, payload in self.events.convert(item)]
+
+    def single(self, items: list[Event]) -> Response:
+        return JSONResponse(message_response(self.model, items))
+
+    def error_body(self, err: APIError) -> dict[str, Any]:
+        return anthropic_error(err)
+
+    def error_frame(self, err: APIError) -> bytes:
+        return _event("error", {"type": "error", "error": anthropic_error(err)["error"]})
 
 
 def estimate_tokens(body: dict[str, Any]) -> int:
@@ -434,21 +412,19 @@ def estimate_tokens(body: dict[str, Any]) -> int:
 @_route
 async def messages(request: Request) -> Response:
     t0 = time.perf_counter()
-    body = await _body(request)
+    body = await json_body(request, _NO_BODY)
     req, mode, name = messages_request(body)
     store, sched = request.app.state.store, request.app.state.scheduler
     tools = [t.model_dump(exclude_none=True) for t in req.tools or []]
     req, plan = await plan_tools(store, req, tools, mode, name)
-    items = chat_events(store, sched, req, plan, t0)
-    if req.stream:
-        return await _stream(request, items, MessageEvents(body["model"], estimate_tokens(body)))
-    return JSONResponse(message_response(body["model"], await until_disconnected(request, collect(items))))
+    encoder = _Messages(body["model"], estimate_tokens(body))
+    return await respond(request, chat_events(store, sched, req, plan, t0), encoder, bool(req.stream))
 
 
 @router.post("/v1/messages/count_tokens")
 @_route
 async def count_tokens(request: Request) -> Response:
-    body = await _body(request)
+    body = await json_body(request, _NO_BODY)
     if not isinstance(body.get("model"), str) or not body["model"]:
         raise BadRequest("model: Field required")
     if not isinstance(body.get("messages"), list):

@@ -1,7 +1,7 @@
 """OpenAI-compatible endpoints: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models.
 
-Requests are translated into Ollama requests and served by the /api core (pollama.server.generate);
-answers and errors come back in OpenAI's shapes, streams as server-sent events.
+Requests are translated into Ollama requests and served by the inference core (pollama.inference); its
+events come back in OpenAI's shapes, streams as server-sent events, errors as OpenAI's error objects.
 """
 
 from __future__ import annotations
@@ -9,28 +9,31 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import functools
 import json
-import logging
 import struct
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from pollama import inference
 from pollama.api.errors import APIError, BadRequest, ModelNotFound
-from pollama.api.types import ChatRequest, GenerateRequest, json_object
-from pollama.server.streaming import collect, until_disconnected
+from pollama.api.types import ChatRequest, GenerateRequest
+from pollama.inference import Delta, Done, Event, merge, resolve_model
+from pollama.sched import Scheduler
+from pollama.server.streaming import Encoder, api_route, json_body, respond, until_disconnected
 from pollama.server.tool_choice import chat_events, new_id, plan_tools
+from pollama.store import Model, Store, parse_name
+from pollama.store.names import Name
 
 __all__ = ["router", "openai_error", "chat_request", "completion_request", "embedding_inputs",
-           "ChatChunks", "chat_completion", "sse"]
+           "ChatChunks", "chat_completion", "SSE"]
 
-log = logging.getLogger("pollama")
 router = APIRouter()
+_NO_BODY = "missing request body"
 _IMAGE_PREFIXES = ("data:;base64,",) + tuple(f"data:image/{t};base64," for t in ("jpeg", "jpg", "png", "webp", "gif"))
 
 
@@ -46,15 +49,11 @@ def openai_error(err: APIError) -> dict[str, Any]:
     return {"error": {"message": err.message, "type": _error_type(err.status), "param": None, "code": code}}
 
 
-def _error_response(err: APIError) -> JSONResponse:
+def _error_response(err: APIError) -> Response:
     return JSONResponse(openai_error(err), status_code=err.status)
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        raise BadRequest("missing request body")
-    return json_object(raw)
+_route = api_route(_error_response)  # errors before a response exists, in OpenAI's shape
 
 
 def _validate(cls: type[Any], data: dict[str, Any]) -> Any:
@@ -297,8 +296,8 @@ def completion_request(body: dict[str, Any]) -> GenerateRequest:
 
 
 # ---- response translation -------------------------------------------------------------------------
-def _usage(final: dict[str, Any]) -> dict[str, int]:
-    prompt, completion = int(final.get("prompt_eval_count") or 0), int(final.get("eval_count") or 0)
+def _usage(done: Done) -> dict[str, int]:
+    prompt, completion = (done.metrics.prompt_eval_count, done.metrics.eval_count) if done.metrics else (0, 0)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
@@ -330,30 +329,27 @@ def _openai_calls(calls: list[dict[str, Any]], start: int) -> list[dict[str, Any
     return out
 
 
-def chat_completion(model: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """One chat.completion object from all of a request's Ollama chat chunks."""
-    from pollama.server.generate import collapse_chat
-
-    final = collapse_chat(items)
-    msg = final.get("message") or {}
-    calls = _openai_calls(msg.get("tool_calls") or [], 0)
-    message: dict[str, Any] = {"role": "assistant", "content": msg.get("content", "")}
-    if msg.get("thinking"):
-        message["reasoning"] = msg["thinking"]
+def chat_completion(model: str, events: list[Event]) -> dict[str, Any]:
+    """One chat.completion object from all of a request's events."""
+    delta, done = merge(events)
+    calls = _openai_calls(delta.tool_calls, 0)
+    message: dict[str, Any] = {"role": "assistant", "content": delta.content}
+    if delta.thinking:
+        message["reasoning"] = delta.thinking
     if calls:
         message["tool_calls"] = calls
     choice: dict[str, Any] = {"index": 0, "message": message,
-                              "finish_reason": _finish_reason(final.get("done_reason"), bool(calls)),
-                              "logprobs": _logprobs(final.get("logprobs"))}
+                              "finish_reason": _finish_reason(done.reason, bool(calls)),
+                              "logprobs": _logprobs(delta.logprobs)}
     out = {"id": new_id("chatcmpl-", digits=True), "object": "chat.completion", "created": int(time.time()),
-           "model": model, "system_fingerprint": "fp_ollama", "choices": [choice], "usage": _usage(final)}
-    if final.get("debug_info"):
-        out["_debug_info"] = final["debug_info"]
+           "model": model, "system_fingerprint": "fp_ollama", "choices": [choice], "usage": _usage(done)}
+    if done.rendered is not None:
+        out["_debug_info"] = {"rendered_template": done.rendered}
     return out
 
 
 class ChatChunks:
-    """Turns a stream of Ollama chat chunks into chat.completion.chunk payloads."""
+    """Turns a request's events into chat.completion.chunk payloads."""
 
     def __init__(self, model: str, include_usage: bool) -> None:
         self.model = model
@@ -372,85 +368,67 @@ class ChatChunks:
             out["usage"] = None
         return out
 
-    def convert(self, item: dict[str, Any]) -> list[dict[str, Any]]:
-        msg = item.get("message") or {}
-        if item.get("done"):
+    def convert(self, event: Event) -> list[dict[str, Any]]:
+        if isinstance(event, Done):
             last = self._chunk({"role": "assistant", "content": ""},
-                               _finish_reason(item.get("done_reason"), self.calls_sent > 0))
+                               _finish_reason(event.reason, self.calls_sent > 0))
             out = [last]
             if self.include_usage:
-                out.append({**last, "choices": [], "usage": _usage(item)})
+                out.append({**last, "choices": [], "usage": _usage(event)})
             return out
-        delta: dict[str, Any] = {"role": "assistant", "content": msg.get("content", "")}
-        if msg.get("thinking"):
-            delta["reasoning"] = msg["thinking"]
-        if msg.get("tool_calls"):
-            delta["tool_calls"] = _openai_calls(msg["tool_calls"], self.calls_sent)
-            self.calls_sent += len(msg["tool_calls"])
-        return [self._chunk(delta, None, _logprobs(item.get("logprobs")))]
+        delta: dict[str, Any] = {"role": "assistant", "content": event.content}
+        if event.thinking:
+            delta["reasoning"] = event.thinking
+        if event.tool_calls:
+            delta["tool_calls"] = _openai_calls(event.tool_calls, self.calls_sent)
+            self.calls_sent += len(event.tool_calls)
+        return [self._chunk(delta, None, _logprobs(event.logprobs))]
 
 
 def _completion_choice(text: str, reason: str | None) -> dict[str, Any]:
     return {"text": text, "index": 0, "logprobs": None, "finish_reason": reason}
 
 
-# ---- streaming ------------------------------------------------------------------------------------
+# ---- answers -------------------------------------------------------------------------------------
 def _sse_line(payload: Any) -> bytes:
     data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return f"data: {data}\n\n".encode()
 
 
-async def sse(items: AsyncIterator[dict[str, Any]], convert: Callable[[dict[str, Any]], list[dict[str, Any]]],
-              done_marker: bool = True, request: Request | None = None) -> Response:
-    """An SSE response of `convert(item)` payloads and `data: [DONE]`; an error before the first item is
-    an HTTP error in OpenAI's shape, one after it an `error` payload. A client that disconnects before the
-    first item cancels the work."""
-    try:
-        first = await until_disconnected(request, anext(items, None))
-    except APIError as e:
-        await items.aclose()
-        return _error_response(e)
+class SSE(Encoder[Event]):
+    """A stream of `convert(event)` payloads as server-sent events ending in `data: [DONE]`, or
+    (stream=false) the one object `answer(events)` makes; errors in OpenAI's shape."""
 
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            if first is not None:
-                for payload in convert(first):
-                    yield _sse_line(payload)
-            async for item in items:
-                for payload in convert(item):
-                    yield _sse_line(payload)
-            if done_marker:
-                yield _sse_line("[DONE]")
-        except Exception as e:  # mid-stream: the status line is already sent
-            err = e if isinstance(e, APIError) else APIError(f"{type(e).__name__}: {e}")
-            if not isinstance(e, APIError):
-                log.exception("stream failed")
-            yield _sse_line(openai_error(err))
-        finally:
-            await items.aclose()
+    media_type: ClassVar[str] = "text/event-stream"
+    headers: ClassVar[dict[str, str]] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
-    return StreamingResponse(body(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    def __init__(self, convert: Callable[[Event], list[dict[str, Any]]],
+                 answer: Callable[[list[Event]], dict[str, Any]]) -> None:
+        self.convert, self.answer = convert, answer
+
+    def frames(self, item: Event) -> list[bytes]:
+        return [_sse_line(payload) for payload in self.convert(item)]
+
+    def end(self) -> bytes:
+        return _sse_line("[DONE]")
+
+    def single(self, items: list[Event]) -> Response:
+        return JSONResponse(self.answer(items))
+
+    def error_body(self, err: APIError) -> dict[str, Any]:
+        return openai_error(err)
+
+    def error_frame(self, err: APIError) -> bytes:
+        return _sse_line(openai_error(err))
 
 
-def _route(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer errors raised before a response exists in OpenAI's error shape."""
-
-    @functools.wraps(handler)
-    async def wrapped(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return await handler(*args, **kwargs)
-        except APIError as e:
-            return _error_response(e)
-        except Exception as e:  # a bug must still answer in OpenAI's shape
-            log.exception("request failed")
-            return _error_response(APIError(f"{type(e).__name__}: {e}"))
-
-    return wrapped
-
-
-def _state(request: Request) -> tuple[Any, Any]:
+def _state(request: Request) -> tuple[Store, Scheduler]:
     return request.app.state.store, request.app.state.scheduler
+
+
+def _include_usage(body: dict[str, Any]) -> bool:
+    opts = body.get("stream_options")
+    return bool(isinstance(opts, dict) and opts.get("include_usage"))
 
 
 # ---- /v1/chat/completions -------------------------------------------------------------------------
@@ -458,58 +436,56 @@ def _state(request: Request) -> tuple[Any, Any]:
 @_route
 async def chat_completions(request: Request) -> Response:
     t0 = time.perf_counter()
-    body = await _body(request)
+    body = await json_body(request, _NO_BODY)
     req, mode, name = chat_request(body)
     store, sched = _state(request)
-    req, plan = await plan_tools(store, req, [t.model_dump(exclude_none=True) for t in req.tools or []], mode, name)
-    items = chat_events(store, sched, req, plan, t0)
+    tools = [t.model_dump(exclude_none=True) for t in req.tools or []]
+    req, plan = await plan_tools(store, req, tools, mode, name)
     model = body["model"]
-    if req.stream:
-        opts = body.get("stream_options")
-        include_usage = bool(isinstance(opts, dict) and opts.get("include_usage"))
-        return await sse(items, ChatChunks(model, include_usage).convert, request=request)
-    return JSONResponse(chat_completion(model, await until_disconnected(request, collect(items))))
+    encoder = SSE(ChatChunks(model, _include_usage(body)).convert, lambda events: chat_completion(model, events))
+    return await respond(request, chat_events(store, sched, req, plan, t0), encoder, bool(req.stream))
 
 
 # ---- /v1/completions ------------------------------------------------------------------------------
-@router.post("/v1/completions")
-@_route
-async def completions(request: Request) -> Response:
-    from pollama.server.generate import generate_stream
+class _Completions:
+    """A request's events as text_completion objects."""
 
-    t0 = time.perf_counter()
-    body = await _body(request)
-    req = completion_request(body)
-    store, sched = _state(request)
-    items = generate_stream(store, sched, req, t0)
-    model = body["model"]
-    cid, created = new_id("cmpl-", digits=True), int(time.time())
+    def __init__(self, model: str, include_usage: bool) -> None:
+        self.model, self.include_usage = model, include_usage
+        self.id, self.created = new_id("cmpl-", digits=True), int(time.time())
 
-    def completion(choices: list[dict[str, Any]], usage: Any, obj: str = "text_completion") -> dict[str, Any]:
-        out = {"id": cid, "object": obj, "created": created, "model": model, "system_fingerprint": "fp_ollama",
-               "choices": choices}
+    def _object(self, choices: list[dict[str, Any]], usage: Any) -> dict[str, Any]:
+        """`usage` False: the object has none."""
+        out = {"id": self.id, "object": "text_completion", "created": self.created, "model": self.model,
+               "system_fingerprint": "fp_ollama", "choices": choices}
         if usage is not False:
             out["usage"] = usage
         return out
 
-    if req.stream:
-        opts = body.get("stream_options")
-        include_usage = bool(isinstance(opts, dict) and opts.get("include_usage"))
+    def convert(self, event: Event) -> list[dict[str, Any]]:
+        usage = None if self.include_usage else False
+        if isinstance(event, Delta):
+            return [self._object([_completion_choice(event.content, None)], usage)]
+        chunk = self._object([_completion_choice("", _finish_reason(event.reason, False))], usage)
+        return [chunk, self._object([], _usage(event))] if self.include_usage else [chunk]
 
-        def convert(item: dict[str, Any]) -> list[dict[str, Any]]:
-            reason = _finish_reason(item.get("done_reason"), False) if item.get("done") else None
-            chunk = completion([_completion_choice(item.get("response", ""), reason)],
-                               None if include_usage else False)
-            if item.get("done") and include_usage:
-                return [chunk, completion([], _usage(item))]
-            return [chunk]
+    def answer(self, events: list[Event]) -> dict[str, Any]:
+        delta, done = merge(events)
+        choice = _completion_choice(delta.content, _finish_reason(done.reason, False))
+        return self._object([choice], _usage(done))
 
-        return await sse(items, convert, request=request)
-    collected = await until_disconnected(request, collect(items))
-    text = "".join(i.get("response", "") for i in collected)
-    final = collected[-1] if collected else {}
-    return JSONResponse(completion([_completion_choice(text, _finish_reason(final.get("done_reason"), False))],
-                                   _usage(final)))
+
+@router.post("/v1/completions")
+@_route
+async def completions(request: Request) -> Response:
+    t0 = time.perf_counter()
+    body = await json_body(request, _NO_BODY)
+    req = completion_request(body)
+    store, sched = _state(request)
+    model = await resolve_model(store, req.model_name)
+    out = _Completions(body["model"], _include_usage(body))
+    events = inference.generate(sched, model, req, t0)
+    return await respond(request, events, SSE(out.convert, out.answer), bool(req.stream))
 
 
 # ---- /v1/embeddings -------------------------------------------------------------------------------
@@ -533,14 +509,10 @@ def _b64_floats(vector: list[float]) -> str:
     return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
 
 
-async def _detokenize(store: Any, sched: Any, name: str, ids: list[list[int]]) -> list[str]:
-    from pollama.server.generate import resolve_model
-
+async def _detokenize(store: Store, sched: Scheduler, name: str, ids: list[list[int]]) -> list[str]:
     model = await resolve_model(store, name)
     async with sched.use(model, dict(model.params), None, embedding=True) as (loaded, _):
         runner = loaded.runner
-        if not hasattr(runner, "detokenize"):
-            raise BadRequest("token id input is not supported by this runner")
         vocab = await _vocab_size(model)
         for seq in ids:
             if any(t < 0 or (vocab and t >= vocab) for t in seq):
@@ -548,7 +520,7 @@ async def _detokenize(store: Any, sched: Any, name: str, ids: list[list[int]]) -
         return list(await asyncio.gather(*(runner.detokenize(seq) for seq in ids)))
 
 
-async def _texts(store: Any, sched: Any, name: str, inputs: list[str | list[int]]) -> list[str]:
+async def _texts(store: Store, sched: Scheduler, name: str, inputs: list[str | list[int]]) -> list[str]:
     """The inputs as texts, token-id lists detokenized."""
     token_lists = [x for x in inputs if isinstance(x, list)]
     if not token_lists:
@@ -557,7 +529,7 @@ async def _texts(store: Any, sched: Any, name: str, inputs: list[str | list[int]
     return [next(texts) if isinstance(x, list) else x for x in inputs]
 
 
-async def _vocab_size(model: Any) -> int:
+async def _vocab_size(model: Model) -> int:
     info = await asyncio.to_thread(model.info, arrays=True)
     tokens = info.get("tokenizer.ggml.tokens") if info is not None else None
     return len(tokens) if isinstance(tokens, list) else 0
@@ -566,9 +538,7 @@ async def _vocab_size(model: Any) -> int:
 @router.post("/v1/embeddings")
 @_route
 async def embeddings(request: Request) -> Response:
-    from pollama.server.generate import embed_texts
-
-    body = await _body(request)
+    body = await json_body(request, _NO_BODY)
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise BadRequest("model is required")
@@ -579,9 +549,9 @@ async def embeddings(request: Request) -> Response:
     inputs = embedding_inputs(body.get("input"))
     store, sched = _state(request)
 
-    async def embed() -> tuple[Any, list[list[float]], int, float]:  # detokenizing may load a runner too
+    async def embed() -> tuple[Model, list[list[float]], int, float]:  # detokenizing may load a runner too
         texts = await _texts(store, sched, model, inputs)
-        return await embed_texts(store, sched, model, texts, dimensions=dimensions,
+        return await inference.embed_texts(store, sched, model, texts, dimensions=dimensions,
                                  keep_alive=body.get("keep_alive"))
 
     _, vectors, count, _ = await until_disconnected(request, embed())
@@ -592,11 +562,11 @@ async def embeddings(request: Request) -> Response:
 
 
 # ---- /v1/models -----------------------------------------------------------------------------------
-def _model_entry(name: Any, modified: float) -> dict[str, Any]:
+def _model_entry(name: Name, modified: float) -> dict[str, Any]:
     return {"id": name.display, "object": "model", "created": int(modified), "owned_by": name.namespace}
 
 
-def _list(store: Any) -> list[dict[str, Any]]:
+def _list(store: Store) -> list[dict[str, Any]]:
     out = []
     for name, path in store.iter_manifests():
         try:
@@ -617,8 +587,6 @@ async def list_models(request: Request) -> Response:
 @router.get("/v1/models/{model:path}")
 @_route
 async def retrieve_model(model: str, request: Request) -> Response:
-    from pollama.store import parse_name
-
     store, _ = _state(request)
     name = parse_name(model)
     path = store.manifest_path(name)

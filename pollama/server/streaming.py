@@ -1,24 +1,29 @@
-"""NDJSON responses the way Ollama streams them, the stream=false collapse, and cancelling a request's
-work when its client disconnects."""
+"""How a route answers, on every API surface: one streamed or single answer from an iterator of items
+(`respond`), framed by the surface's `Encoder`; errors before a response exists in the surface's shape
+(`api_route`); the request body as a JSON object (`json_body`); and cancelling a request's work when its
+client disconnects (`until_disconnected`)."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, ClassVar, Generic, TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from pollama.api.errors import APIError
+from pollama.api.errors import APIError, BadRequest
+from pollama.api.types import json_object
 
-__all__ = ["ndjson_or_single", "error_response", "dumps", "collect", "until_disconnected",
-           "ClientDisconnected"]
+__all__ = ["Encoder", "NDJSON", "respond", "ndjson_or_single", "api_route", "json_body", "dumps", "collect",
+           "aclose", "until_disconnected", "ClientDisconnected"]
 
 log = logging.getLogger("pollama")
 T = TypeVar("T")
+Handler = Callable[..., Awaitable[Response]]
 
 
 class ClientDisconnected(APIError):
@@ -58,60 +63,136 @@ async def until_disconnected(request: Request | None, work: Awaitable[T]) -> T:
     return task.result()
 
 
+async def aclose(items: AsyncIterator[Any]) -> None:
+    """Close `items` early (an async generator's cleanup runs: a runner connection closes, a scheduler
+    slot is released); an iterator that cannot be closed is left alone."""
+    close = getattr(items, "aclose", None)
+    if close is not None:
+        await close()
+
+
 async def collect(items: AsyncIterator[T]) -> list[T]:
     """All of `items`, closing the iterator however it ends."""
     try:
         return [item async for item in items]
     finally:
-        await items.aclose()
+        await aclose(items)
 
 
 def dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
-def error_response(err: APIError) -> JSONResponse:
-    return JSONResponse({"error": err.message}, status_code=err.status)
+# ---- one answer, streamed or not -----------------------------------------------------------------
+class Encoder(Generic[T]):
+    """How one API surface writes its answers: the frames of each streamed item, the end of a stream,
+    the single answer of a request that is not streamed, and errors (Ollama's `{"error": ...}` here)."""
+
+    media_type: ClassVar[str] = "application/x-ndjson"
+    headers: ClassVar[dict[str, str]] = {}
+
+    def frames(self, item: T) -> Iterable[bytes]:
+        raise NotImplementedError
+
+    def end(self) -> bytes:
+        """What follows the last item of a stream that did not fail."""
+        return b""
+
+    def single(self, items: list[T]) -> Response:
+        raise NotImplementedError
+
+    def error_body(self, err: APIError) -> dict[str, Any]:
+        return {"error": err.message}
+
+    def error_frame(self, err: APIError) -> bytes:
+        return dumps(self.error_body(err))
+
+    def error_response(self, err: APIError) -> Response:
+        return JSONResponse(self.error_body(err), status_code=err.status)
 
 
-def _error_text(e: BaseException) -> str:
-    return e.message if isinstance(e, APIError) else f"{type(e).__name__}: {e}"
+class NDJSON(Encoder[dict[str, Any]]):
+    """Ollama's streams of JSON objects; `collapse` merges them into the single answer (default: the last)."""
+
+    def __init__(self, collapse: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None) -> None:
+        self.collapse = collapse
+
+    def frames(self, item: dict[str, Any]) -> Iterable[bytes]:
+        return (dumps(item),)
+
+    def single(self, items: list[dict[str, Any]]) -> Response:
+        if not items:
+            return JSONResponse({})
+        return JSONResponse(self.collapse(items) if self.collapse else items[-1])
 
 
-async def ndjson_or_single(
-    items: AsyncIterator[dict[str, Any]],
-    stream: bool,
-    collapse: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
-    request: Request | None = None,
-) -> Response:
-    """Stream `items` as NDJSON, or (stream=False) answer with one object.
+async def respond(request: Request | None, items: AsyncIterator[T], encoder: Encoder[T],
+                  stream: bool) -> Response:
+    """Answer with `items`: a stream of the encoder's frames, or (stream=False) its single answer.
 
-    An error before the first item becomes an HTTP error status; after it, an `{"error": ...}` line, as
-    Ollama does. `collapse` merges all items into the single non-streamed object (default: the last one).
-    With `request`, a client that disconnects before its answer (or its first line) cancels the work.
-    """
+    An error before the first item becomes an HTTP error; after it, an error frame ends the stream. A
+    client that disconnects before its answer (or the first item) cancels the work (`request`; None for
+    callers without one)."""
     try:
         if not stream:
-            collected = await until_disconnected(request, collect(items))
-            if not collected:
-                return JSONResponse({})
-            return JSONResponse(collapse(collected) if collapse else collected[-1])
+            return encoder.single(await until_disconnected(request, collect(items)))
         first = await until_disconnected(request, anext(items, None))
     except APIError as e:
-        await items.aclose()
-        return error_response(e)
+        await aclose(items)
+        return encoder.error_response(e)
+    return StreamingResponse(_frames(first, items, encoder), media_type=encoder.media_type,
+                             headers=encoder.headers)
 
-    async def body() -> AsyncIterator[bytes]:
+
+async def _frames(first: T | None, items: AsyncIterator[T], encoder: Encoder[T]) -> AsyncIterator[bytes]:
+    try:
         if first is not None:
-            yield dumps(first)
-        try:
-            async for item in items:
-                yield dumps(item)
-        except Exception as e:  # mid-stream: the status line is already sent
-            if not isinstance(e, APIError):
-                log.exception("stream failed")
-            yield dumps({"error": _error_text(e)})
-        finally:
-            await items.aclose()
+            for frame in encoder.frames(first):
+                yield frame
+        async for item in items:
+            for frame in encoder.frames(item):
+                yield frame
+        if end := encoder.end():
+            yield end
+    except Exception as e:  # mid-stream: the status line is already sent
+        if not isinstance(e, APIError):
+            log.exception("stream failed")
+        yield encoder.error_frame(e if isinstance(e, APIError) else APIError(f"{type(e).__name__}: {e}"))
+    finally:
+        await aclose(items)
 
-    return StreamingResponse(body(), media_type="application/x-ndjson")
+
+async def ndjson_or_single(items: AsyncIterator[dict[str, Any]], stream: bool,
+                           collapse: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
+                           request: Request | None = None) -> Response:
+    """Ollama's answer of a stream of objects (create, pull, push): NDJSON, or one object."""
+    return await respond(request, items, NDJSON(collapse), stream)
+
+
+# ---- routes of the surfaces with their own error shapes -------------------------------------------
+def api_route(error_response: Callable[[APIError], Response]) -> Callable[[Handler], Handler]:
+    """A decorator answering what a route raises before its response exists with `error_response`: an
+    APIError with its status, anything else (a bug) as a 500, logged."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapped(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return await handler(*args, **kwargs)
+            except APIError as e:
+                return error_response(e)
+            except Exception as e:
+                log.exception("request failed")
+                return error_response(APIError(f"{type(e).__name__}: {e}"))
+
+        return wrapped
+
+    return decorate
+
+
+async def json_body(request: Request, empty: str) -> dict[str, Any]:
+    """The request body, a JSON object; BadRequest(`empty`) when there is none."""
+    raw = await request.body()
+    if not raw.strip():
+        raise BadRequest(empty)
+    return json_object(raw)

@@ -2,23 +2,29 @@
 
 `tool_choice` "required" / a named function (Anthropic: "any" / "tool") is honoured with a grammar that
 lets the model write only `{"name": <allowed name>, "arguments": <that tool's parameters>}`; the text is
-then turned into a tool call here. `chat_events` wraps `chat_stream` so both endpoints see ordinary
-Ollama chat chunks either way.
+then turned into a tool call here. `chat_events` wraps the core's chat (pollama.inference) so both
+endpoints see ordinary events either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pollama import inference
 from pollama.api.errors import BadRequest
 from pollama.api.types import ChatRequest, Message
 from pollama.grammar import schema_to_grammar
+from pollama.inference import Delta, Done, Event, resolve_model
 from pollama.prompt.tools import ToolCallFormat, tool_call_format
+from pollama.sched import Scheduler
+from pollama.store import Store
 
 __all__ = ["ToolPlan", "plan_tools", "call_grammar", "parse_forced_call", "close_partial_json",
            "chat_events", "new_id"]
@@ -33,7 +39,7 @@ def new_id(prefix: str, digits: bool = False) -> str:
 class ToolPlan:
     """How a request's tools reach the model."""
 
-    tools: list[dict[str, Any]] | None = None  # what chat_stream gets (None: no tools in the prompt)
+    tools: list[dict[str, Any]] | None = None  # what the chat gets (None: no tools in the prompt)
     forced: list[str] = field(default_factory=list)  # names the model must pick from; empty: not forced
     grammar: str | None = None
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -96,7 +102,7 @@ def _tool_prompt(tools: list[dict[str, Any]], names: list[str]) -> str:
             '\nAnswer with only a JSON object {"name": <function name>, "arguments": <arguments object>}.')
 
 
-async def plan_tools(store: Any, req: ChatRequest, tools: list[dict[str, Any]] | None, mode: str,
+async def plan_tools(store: Store, req: ChatRequest, tools: list[dict[str, Any]] | None, mode: str,
                      name: str | None = None) -> tuple[ChatRequest, ToolPlan]:
     """Apply a tool choice (`mode`: auto | none | required | named) to a chat request.
 
@@ -120,8 +126,6 @@ async def plan_tools(store: Any, req: ChatRequest, tools: list[dict[str, Any]] |
         names = [name]
     plan.forced = names
     plan.schemas = {_function(t)["name"]: _parameters(t) for t in tools}
-    from pollama.server.generate import resolve_model
-
     model = await resolve_model(store, req.model_name)
     if "tools" in model.capabilities:
         plan.format = tool_call_format(model.template or model.chat_template or "")
@@ -216,45 +220,40 @@ def _strip_fences(text: str) -> str:
 
 
 # ---- the chat stream with the forced call applied ------------------------------------------------
-async def chat_events(store: Any, sched: Any, req: ChatRequest, plan: ToolPlan,
-                      t0: float | None = None) -> AsyncIterator[dict[str, Any]]:
-    """`chat_stream`'s chunks; when a call is forced, its JSON text comes back as a tool call."""
-    from pollama.server.generate import chat_stream
+async def chat_events(store: Store, sched: Scheduler, req: ChatRequest, plan: ToolPlan,
+                      t0: float | None = None) -> AsyncGenerator[Event, None]:
+    """The core's chat events for the request's model; when a call is forced, its JSON text comes back
+    as a tool call."""
+    t0 = t0 or time.perf_counter()
+    model = await resolve_model(store, req.model_name)
+    events = inference.chat(sched, model, req, t0, grammar=plan.grammar if plan.forced else None)
+    if plan.forced:
+        events = _forced(events, plan)
+    async with contextlib.aclosing(events):
+        async for event in events:
+            yield event
 
-    stream = chat_stream(store, sched, req, t0, grammar=plan.grammar if plan.forced else None)
-    if not plan.forced:
-        try:
-            async for chunk in stream:
-                yield chunk
-        finally:
-            await stream.aclose()
-        return
+
+async def _forced(events: AsyncGenerator[Event, None], plan: ToolPlan) -> AsyncGenerator[Event, None]:
+    """Holds the answer text back and, at the end, turns it into the forced call (unless the template's
+    own parser already found calls); thinking and logprobs pass on at once."""
     text: list[str] = []
     calls: list[dict[str, Any]] = []
-    try:
-        async for chunk in stream:
-            message = chunk.get("message") or {}
-            if chunk.get("done"):
+    async with contextlib.aclosing(events):
+        async for event in events:
+            if isinstance(event, Done):
                 calls.extend(_forced_calls(calls, "".join(text), plan))
                 if calls:
-                    yield {**chunk, "message": {"role": "assistant", "content": "", "tool_calls": calls},
-                           "done": False}
-                    yield {**chunk, "done_reason": chunk.get("done_reason") or "stop"}
-                else:
-                    if text:
-                        yield {**chunk, "message": {"role": "assistant", "content": "".join(text)}, "done": False}
-                    yield chunk
+                    yield Delta(tool_calls=calls)
+                elif text:
+                    yield Delta(content="".join(text))
+                yield event
                 return
-            calls.extend(message.get("tool_calls") or [])
-            if message.get("content"):
-                text.append(message["content"])
-            if message.get("thinking") or chunk.get("logprobs"):
-                out = {**chunk, "message": {"role": "assistant", "content": ""}}
-                if message.get("thinking"):
-                    out["message"]["thinking"] = message["thinking"]
-                yield out
-    finally:
-        await stream.aclose()
+            calls.extend(event.tool_calls)
+            if event.content:
+                text.append(event.content)
+            if event.thinking or event.logprobs:
+                yield Delta(thinking=event.thinking, logprobs=event.logprobs)
 
 
 def _forced_calls(parsed: list[dict[str, Any]], text: str, plan: ToolPlan) -> list[dict[str, Any]]:

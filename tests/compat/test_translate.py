@@ -12,8 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pollama.api.errors import APIError, BadRequest, ModelNotFound
+from pollama.inference import Delta, Done, Metrics
 from pollama.server import anthropic as an
 from pollama.server import openai as oa
+from pollama.server.streaming import respond
 from pollama.server.tool_choice import call_grammar, close_partial_json, parse_forced_call
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
@@ -23,18 +25,12 @@ WEATHER = {"type": "function", "function": {
                    "required": ["city"]}}}
 
 
-def chunk(content: str = "", thinking: str = "", calls: list | None = None) -> dict:
-    message: dict = {"role": "assistant", "content": content}
-    if thinking:
-        message["thinking"] = thinking
-    if calls:
-        message["tool_calls"] = calls
-    return {"model": "m", "created_at": "x", "message": message, "done": False}
+def chunk(content: str = "", thinking: str = "", calls: list | None = None, logprobs: list | None = None) -> Delta:
+    return Delta(content, thinking, calls or [], logprobs)
 
 
-def done(reason: str = "stop", prompt: int = 7, output: int = 3) -> dict:
-    return {"model": "m", "message": {"role": "assistant", "content": ""}, "done": True, "done_reason": reason,
-            "prompt_eval_count": prompt, "eval_count": output}
+def done(reason: str = "stop", prompt: int = 7, output: int = 3, stop_sequence: str | None = None) -> Done:
+    return Done(reason, stop_sequence, Metrics(prompt_eval_count=prompt, eval_count=output))
 
 
 # ---- OpenAI requests -----------------------------------------------------------------------------
@@ -173,8 +169,8 @@ def test_chat_chunks_stream_with_usage() -> None:
 
 
 def test_logprobs_translate() -> None:
-    item = {**chunk("a"), "logprobs": [{"token": "a", "logprob": -0.5, "bytes": [97],
-                                        "top_logprobs": [{"token": "a", "logprob": -0.5, "bytes": [97]}]}]}
+    item = chunk("a", logprobs=[{"token": "a", "logprob": -0.5, "bytes": [97],
+                                 "top_logprobs": [{"token": "a", "logprob": -0.5, "bytes": [97]}]}])
     out = oa.ChatChunks("m", False).convert(item)[0]["choices"][0]["logprobs"]
     assert out["content"][0]["token"] == "a" and out["content"][0]["top_logprobs"][0]["logprob"] == -0.5
 
@@ -287,7 +283,7 @@ def test_message_response_blocks_and_stop_reasons() -> None:
     assert an.message_response("m", [chunk("x"), done("stop")])["stop_reason"] == "end_turn"
     assert an.message_response("m", [chunk("x"), done("length")])["stop_reason"] == "max_tokens"
     assert an.message_response("m", [done("load")])["stop_reason"] == "end_turn"  # never a made-up stop_sequence
-    stopped = an.message_response("m", [chunk("x"), {**done("stop"), "stop_sequence": "END"}])
+    stopped = an.message_response("m", [chunk("x"), done("stop", stop_sequence="END")])
     assert stopped["stop_reason"] == "stop_sequence" and stopped["stop_sequence"] == "END"
 
 
@@ -400,12 +396,15 @@ def test_call_grammar_follows_the_template_format() -> None:
 def test_sse_error_after_the_first_chunk() -> None:
     import asyncio
 
+    def sse() -> oa.SSE:
+        return oa.SSE(oa.ChatChunks("m", False).convert, lambda events: oa.chat_completion("m", events))
+
     async def items():  # type: ignore[no-untyped-def]
         yield chunk("a")
         raise APIError("runner died")
 
     async def main() -> list[str]:
-        resp = await oa.sse(items(), oa.ChatChunks("m", False).convert)
+        resp = await respond(None, items(), sse(), stream=True)
         assert resp.status_code == 200 and resp.media_type == "text/event-stream"
         return [b.decode() if isinstance(b, bytes) else b async for b in resp.body_iterator]
 
@@ -419,5 +418,5 @@ def test_sse_error_after_the_first_chunk() -> None:
         raise ModelNotFound("x")
         yield {}
 
-    resp = asyncio.run(oa.sse(failing(), oa.ChatChunks("m", False).convert))
+    resp = asyncio.run(respond(None, failing(), sse(), stream=True))
     assert resp.status_code == 404 and json.loads(resp.body)["error"]["type"] == "not_found_error"

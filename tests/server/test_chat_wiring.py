@@ -1,5 +1,5 @@
-"""chat_stream's wiring to the runner, with a recording fake runner: thinking + format gets a grammar that
-starts after the closing think tag, and the output is split into thinking and content."""
+"""The inference core's chat wiring to the runner, with a recording fake runner: thinking + format gets a
+grammar that starts after the closing think tag, and the output is split into thinking and content."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from fixtures.tiny_gguf import make_tiny_llama
 
 from pollama.api.types import ChatRequest, CreateRequest
 from pollama.create import create_model
+from pollama.inference import Delta, Event, chat, merge, resolve_model
 from pollama.runner.protocol import CompletionRequest, Finished, Piece
-from pollama.server.generate import chat_stream, collapse_chat
 from pollama.store import Store
 
 TEMPLATE = (Path(__file__).parent / "templates" / "qwen3.gotmpl").read_text().rstrip("\n")
@@ -69,15 +69,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return store
 
 
-def run_chat(store: Store, pieces: list[str], **body: Any) -> tuple[dict[str, Any], FakeRunner]:
+def run_chat(store: Store, pieces: list[str], **body: Any) -> tuple[Delta, FakeRunner]:
     runner = FakeRunner(pieces)
     req = ChatRequest.model_validate({"model": "qwen3", "messages": [{"role": "user", "content": "hi"}], **body},
                                      strict=False)
 
-    async def collect() -> list[dict[str, Any]]:
-        return [c async for c in chat_stream(store, FakeScheduler(runner), req)]  # type: ignore[arg-type]
+    async def collect() -> list[Event]:
+        model = await resolve_model(store, req.model_name)
+        return [e async for e in chat(FakeScheduler(runner), model, req)]  # type: ignore[arg-type]
 
-    return collapse_chat(asyncio.run(collect())), runner
+    return merge(asyncio.run(collect()))[0], runner
 
 
 @pytest.mark.parametrize("cut", [1, 2, 3, 5, 7])
@@ -87,14 +88,14 @@ def test_thinking_then_constrained_answer(store: Store, cut: int) -> None:
     out, runner = run_chat(store, pieces, think=True, format={"type": "object"})
     body = runner.bodies[0]
     assert body.grammar and body.grammar_trigger == "</think>"
-    assert out["message"]["thinking"] == "I should answer with JSON."
-    assert out["message"]["content"].strip() == '{"a": 1}'
+    assert out.thinking == "I should answer with JSON."
+    assert out.content.strip() == '{"a": 1}'
 
 
 def test_format_without_thinking_constrains_from_the_start(store: Store) -> None:
     out, runner = run_chat(store, ['{"a"', ": 2}"], think=False, format="json")
     assert runner.bodies[0].grammar and runner.bodies[0].grammar_trigger is None
-    assert out["message"]["content"] == '{"a": 2}' and "thinking" not in out["message"]
+    assert out.content == '{"a": 2}' and out.thinking == ""
 
 
 def test_tool_call_split_across_pieces(store: Store) -> None:
@@ -102,6 +103,6 @@ def test_tool_call_split_across_pieces(store: Store) -> None:
     text = 'Let me check.<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
     pieces = [text[i:i + 3] for i in range(0, len(text), 3)]
     out, _ = run_chat(store, pieces, tools=tools, think=False)
-    assert out["message"]["content"] == "Let me check."
-    fn = out["message"]["tool_calls"][0]["function"]
+    assert out.content == "Let me check."
+    fn = out.tool_calls[0]["function"]
     assert (fn["name"], fn["arguments"]) == ("get_weather", {"city": "Paris"})

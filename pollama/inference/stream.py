@@ -1,0 +1,220 @@
+"""The inference stream: a request that passed its checks gets a runner from the scheduler, its prompt,
+and the runner's output back as `Delta`s and a `Done` (pollama.inference.events)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from pollama.api.errors import APIError, BadRequest
+from pollama.api.options import OptionsError, merge_options, validate_options
+from pollama.api.types import ChatRequest, GenerateRequest, Think
+from pollama.grammar import grammar_for_format
+from pollama.inference.events import Done, Event, Metrics
+from pollama.inference.output import OutputParser, output_parser
+from pollama.inference.prompt import chat_messages, fit_messages, render_chat_prompt, render_generate_prompt
+from pollama.runner.protocol import CompletionRequest, Finished, Runner
+from pollama.sched import Scheduler
+from pollama.store import Model, Store, load_model, parse_name
+
+__all__ = ["resolve_model", "generate", "chat", "embed_texts"]
+
+
+async def resolve_model(store: Store, raw: str) -> Model:
+    if not raw:
+        raise BadRequest("model is required")
+    return await asyncio.to_thread(load_model, store, parse_name(raw))
+
+
+# ---- checks every surface shares -----------------------------------------------------------------
+def _options(model: Model, request_options: dict[str, Any] | None) -> dict[str, Any]:
+    try:
+        return merge_options(model.params, validate_options(request_options or {}))
+    except OptionsError as e:
+        raise BadRequest(str(e)) from None
+
+
+def _require(model: Model, raw_name: str, capability: str, verb: str) -> None:
+    if capability not in model.capabilities:
+        raise BadRequest(f'"{raw_name}" does not support {verb}')
+
+
+def _check_images(model: Model, raw_name: str, has_images: bool) -> None:
+    if not has_images:
+        return
+    if "vision" not in model.capabilities:
+        raise BadRequest(f'"{raw_name}" does not support images')
+    # a projector is stored and shown, but the runner cannot encode images yet: never drop them silently
+    raise APIError("image input is not supported by this server yet", 501)
+
+
+def _check_logprobs(top: int) -> None:
+    if not 0 <= top <= 20:
+        raise BadRequest("top_logprobs must be between 0 and 20")
+
+
+def _thinking_enabled(model: Model, raw_name: str, think: Think) -> bool:
+    supports = "thinking" in model.capabilities
+    if think is None:
+        return supports
+    if think is False or think == "false":
+        return False
+    if isinstance(think, str) and think not in {"true", "high", "medium", "low"}:
+        raise BadRequest(f"invalid think value: {think!r} (must be true, false, \"high\", \"medium\" or \"low\")")
+    if not supports:
+        raise BadRequest(f'"{raw_name}" does not support thinking')
+    return True
+
+
+def _check_generate(model: Model, req: GenerateRequest) -> None:
+    raw_name = req.model_name
+    _require(model, raw_name, "completion", "generate")
+    if req.raw and (req.template or req.system or req.context):
+        raise BadRequest("raw mode does not support template, system, or context")
+    _check_images(model, raw_name, bool(req.images))
+    if req.suffix and "insert" not in model.capabilities:
+        raise BadRequest(f'"{raw_name}" does not support insert')
+    _check_logprobs(req.top_logprobs)
+
+
+def _check_chat(model: Model, req: ChatRequest) -> None:
+    raw_name = req.model_name
+    _require(model, raw_name, "completion", "chat")
+    _check_logprobs(req.top_logprobs)
+    _check_images(model, raw_name, any(m.images for m in req.messages))
+    if req.tools and "tools" not in model.capabilities:
+        raise BadRequest(f'"{raw_name}" does not support tools')
+
+
+# ---- the runner's output as events ---------------------------------------------------------------
+async def _load_only(sched: Scheduler, model: Model, options: dict[str, Any], keep_alive: Any) -> Done:
+    """A request with nothing to generate loads the model, or unloads it with keep_alive 0."""
+    if sched.keep_alive_of(keep_alive) == 0:
+        await sched.unload_name(model.name)
+        return Done("unload")
+    async with sched.use(model, options, keep_alive):
+        pass
+    return Done("load")
+
+
+def _done(final: Finished, t0: float, load_seconds: float, context: bool) -> Done:
+    metrics = Metrics(total_duration=int((time.perf_counter() - t0) * 1e9),
+                      load_duration=int(load_seconds * 1e9),
+                      prompt_eval_count=final.prompt_eval_count,
+                      prompt_eval_duration=final.prompt_eval_duration,
+                      eval_count=final.eval_count, eval_duration=final.eval_duration)
+    return Done(final.done_reason, final.stop_sequence, metrics, final.context if context else None)
+
+
+async def _run(runner: Runner, body: CompletionRequest, parser: OutputParser, t0: float,
+               load_seconds: float, context: bool = False) -> AsyncGenerator[Event, None]:
+    """The runner's output, parsed. Closing this closes the runner connection, which stops generating."""
+    async with contextlib.aclosing(runner.completion(body)) as replies:
+        async for reply in replies:
+            if isinstance(reply, Finished):
+                rest = parser.finish()
+                if not rest.empty:
+                    yield rest
+                yield _done(reply, t0, load_seconds, context)
+                return
+            delta = parser.add(reply.content)
+            delta.logprobs = reply.logprobs
+            if not delta.empty:
+                yield delta
+
+
+def _completion(prompt: str, tokens: list[int] | None, options: dict[str, Any], grammar: str | None,
+                parser: OutputParser, req: GenerateRequest | ChatRequest) -> CompletionRequest:
+    return CompletionRequest(options=options, prompt=None if tokens is not None else prompt, tokens=tokens,
+                             grammar=grammar, grammar_trigger=parser.grammar_trigger if grammar else None,
+                             logprobs=req.logprobs or req.top_logprobs > 0, top_logprobs=req.top_logprobs)
+
+
+# ---- the entry points ----------------------------------------------------------------------------
+async def generate(sched: Scheduler, model: Model, req: GenerateRequest,
+                   t0: float | None = None) -> AsyncGenerator[Event, None]:
+    """/api/generate's output for `model` (the request's model, resolved). `t0`: when the request came."""
+    t0 = t0 or time.perf_counter()
+    _check_generate(model, req)
+    thinking = _thinking_enabled(model, req.model_name, req.think)
+    options = _options(model, req.options)
+    sched.keep_alive_of(req.keep_alive)  # a bad duration is refused before anything happens
+    if not req.prompt and not req.images and not req.suffix:
+        yield await _load_only(sched, model, options, req.keep_alive)
+        return
+    prompt = req.prompt if req.raw else render_generate_prompt(model, req, thinking)
+    if req.debug_render_only:
+        yield Done("stop", rendered=prompt)
+        return
+    grammar = grammar_for_format(req.format)
+    parser = output_parser(model, thinking, prompt, None)
+    async with sched.use(model, options, req.keep_alive) as (loaded, load_seconds):
+        tokens = list(req.context) + await loaded.runner.tokenize(prompt) if req.context else None
+        body = _completion(prompt, tokens, options, grammar, parser, req)
+        events = _run(loaded.runner, body, parser, t0, load_seconds, context=not req.raw)
+        async with contextlib.aclosing(events):
+            async for event in events:
+                yield event
+
+
+async def chat(sched: Scheduler, model: Model, req: ChatRequest, t0: float | None = None, *,
+               grammar: str | None = None) -> AsyncGenerator[Event, None]:
+    """/api/chat's output for `model` (the request's model, resolved). `grammar` (a forced tool call)
+    overrides the request's `format`."""
+    t0 = t0 or time.perf_counter()
+    _check_chat(model, req)
+    thinking = _thinking_enabled(model, req.model_name, req.think)
+    options = _options(model, req.options)
+    sched.keep_alive_of(req.keep_alive)
+    if not req.messages:
+        yield await _load_only(sched, model, options, req.keep_alive)
+        return
+    tools = [t.model_dump(exclude_none=True) for t in req.tools] if req.tools else None
+    think = req.think if req.think is not None else (True if thinking else None)
+    messages = chat_messages(model, req)
+    if req.debug_render_only:
+        yield Done("stop", rendered=render_chat_prompt(model, messages, tools, think))
+        return
+    grammar = grammar or grammar_for_format(req.format)
+    async with sched.use(model, options, req.keep_alive) as (loaded, load_seconds):
+        prompt, tokens = await fit_messages(model, loaded.runner, messages, tools, think, loaded.key.num_ctx)
+        parser = output_parser(model, thinking, prompt, tools)
+        body = _completion(prompt, tokens, options, grammar, parser, req)
+        events = _run(loaded.runner, body, parser, t0, load_seconds)
+        async with contextlib.aclosing(events):
+            async for event in events:
+                yield event
+
+
+# ---- embeddings ----------------------------------------------------------------------------------
+def _normalize(v: list[float]) -> list[float]:
+    norm = math.sqrt(sum(x * x for x in v))
+    return [x / norm for x in v] if norm > 0 else v
+
+
+async def embed_texts(store: Store, sched: Scheduler, raw_name: str, texts: list[str], *,
+                      truncate: bool = True, normalize: bool = True, dimensions: int | None = None,
+                      options: dict[str, Any] | None = None,
+                      keep_alive: Any = None) -> tuple[Model, list[list[float]], int, float]:
+    """(model, vectors, prompt tokens, load seconds)."""
+    model = await resolve_model(store, raw_name)
+    opts = _options(model, options)
+    if dimensions is not None and dimensions <= 0:
+        raise BadRequest("dimensions must be a positive number")
+    if sched.keep_alive_of(keep_alive) == 0 and not texts:
+        await sched.unload_name(model.name)
+        return model, [], 0, 0.0
+    async with sched.use(model, opts, keep_alive, embedding=True) as (loaded, load_seconds):
+        results = await asyncio.gather(*(loaded.runner.embed(t, truncate) for t in texts))
+    vectors, count = [], 0
+    for r in results:
+        v = [float(x) for x in r.embedding]
+        if dimensions is not None:
+            v = v[:dimensions]
+        vectors.append(_normalize(v) if normalize else v)
+        count += r.prompt_eval_count
+    return model, vectors, count, load_seconds

@@ -1,4 +1,5 @@
 # pollama: `make serve` runs the server on the default model, `make test` runs every test.
+# `make lint`: ruff, and mypy over pollama/ (configured in pyproject.toml).
 PYTHON ?= python3
 
 .PHONY: install install-test serve test lint bench
@@ -15,10 +16,12 @@ serve: install
 
 test: install-test
 	$(PYTHON) -m ruff check pollama tests bench
+	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest -q
 
 lint:
 	$(PYTHON) -m ruff check pollama tests bench
+	$(PYTHON) -m mypy
 
 bench:
 	$(PYTHON) bench/bench_engine.py

@@ -271,3 +271,14 @@ def test_from_a_path_that_does_not_exist(http: httpx.Client, srv: Server) -> Non
         r = http.post("/api/create", json={"model": "p", "from": source})
         assert r.status_code == 400 and r.json() == {"error": message}
     assert blobs(srv) == before
+
+
+def test_show_parameters_are_gos_percent_hash_v(http: httpx.Client, smol_digest: str) -> None:
+    # Ollama's ShowHandler writes each value with fmt's %#v: floats without ".0", 1e+06, strings unescaped
+    r = http.post("/api/create", json={"model": "params", "files": {"smol.gguf": smol_digest}, "stream": False,
+                                       "parameters": {
+        "temperature": 1.0, "top_k": 7, "repeat_penalty": 1000000.0, "stop": ["é", "x"], "use_mmap": True}})
+    assert r.status_code == 200, r.text
+    shown = http.post("/api/show", json={"model": "params"}).json()["parameters"].splitlines()
+    assert shown == [f"{'repeat_penalty':<30} 1e+06", f"{'stop':<30} \"é\"", f"{'stop':<30} \"x\"",
+                     f"{'temperature':<30} 1", f"{'top_k':<30} 7", f"{'use_mmap':<30} true"]

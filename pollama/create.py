@@ -26,6 +26,8 @@ from pollama.convert import ConvertError, convert_safetensors
 from pollama.gguf import GGUFError, human_number, is_gguf, read_gguf
 from pollama.modelfile import ModelfileError, is_semver, parse
 from pollama.prompt.gotemplate import Template, TemplateError
+from pollama.prompt.parsers import parser_for
+from pollama.prompt.renderers import renderer_for
 from pollama.quantize import QUANT_TYPES, SOURCE_TYPES, QuantizeError, quantize
 from pollama.store import (
     CONFIG_MEDIA_TYPE,
@@ -126,7 +128,7 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
     """Async generator of Ollama's create progress objects; raises APIError on bad input."""
     req, name = _checked_request(req)
     params = _check_params(req.parameters)
-    requires = _check_requires(req.requires)
+    inherited = {"requires": _check_requires(req.requires), **_check_builtins(req)}
     quant = req.quantize or req.quantization
     if quant:
         _check_quantize(store, req, quant)
@@ -152,7 +154,7 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
             _add_adapters(builder, req.adapters)
         for status in _add_text_layers(builder, _texts(base, req, params)):
             yield status
-        config_layer = _write_config(store, builder, base, requires)
+        config_layer = _write_config(store, builder, base, inherited)
         manifest = Manifest(config=config_layer, layers=builder.ordered())
         yield _status("writing manifest")
         await asyncio.to_thread(store.write_manifest, name, manifest)
@@ -394,7 +396,17 @@ async def _quantize(store: Store, builder: _Builder, qtype: str) -> AsyncIterato
     yield _status(f"creating new layer {new.digest}")
 
 
-def _write_config(store: Store, builder: _Builder, base: Model | None, requires: str | None) -> Layer:
+def _check_builtins(req: CreateRequest) -> dict[str, str | None]:
+    """RENDERER / PARSER: names of Ollama's built-in renderers and parsers (an unknown one is a 400)."""
+    for kind, value, known in (("renderer", req.renderer, renderer_for), ("parser", req.parser, parser_for)):
+        if value and known(value) is None:
+            raise BadRequest(f"unknown {kind} {json.dumps(value)}")
+    return {"renderer": req.renderer or None, "parser": req.parser or None}
+
+
+def _write_config(store: Store, builder: _Builder, base: Model | None,
+                  inherited: dict[str, str | None]) -> Layer:
+    """The config blob; `inherited` values (requires, renderer, parser) fall back to the base model's."""
     model_layer = builder.layers["model"][0]
     info = read_gguf(store.blob_path(model_layer.digest))
     arch = info.architecture
@@ -410,9 +422,10 @@ def _write_config(store: Store, builder: _Builder, base: Model | None, requires:
     }
     if base is not None and base.config.get("parent_model"):
         config["parent_model"] = base.config["parent_model"]
-    requires = requires or (base.config.get("requires") if base is not None else None)
-    if requires:
-        config["requires"] = requires
+    for key, value in inherited.items():
+        value = value or (base.config.get(key) if base is not None else None)
+        if value:
+            config[key] = value
     data = json.dumps(config, separators=(",", ":")).encode()
     digest, size = store.write_blob_bytes(data, builder.hold)
     return Layer(CONFIG_MEDIA_TYPE, digest, size)

@@ -121,8 +121,8 @@ class Modelfile:
 
     def request_fields(self) -> dict[str, Any]:
         """The /api/create fields these instructions set, FROM and ADAPTER aside (they name files): template,
-        system, requires, license, parameters, messages; only those present."""
-        fields: dict[str, Any] = {key: self.get(key) for key in ("template", "system", "requires")
+        system, requires, renderer, parser, license, parameters, messages; only those present."""
+        fields: dict[str, Any] = {key: self.get(key) for key in ("template", "system", "requires", "renderer", "parser")
                                   if self.get(key) is not None}
         for key, value in (("license", self.all("license")), ("parameters", self.parameters()),
                            ("messages", self.messages())):
@@ -310,15 +310,18 @@ def render_show_modelfile(
     license: Iterable[str] | str | None,
     adapters: Iterable[str] | None,
     requires: str | None = None,
+    renderer: str | None = None,
+    parser: str | None = None,
 ) -> str:
     """What `ollama show --modelfile` prints: Ollama's header, then FROM, ADAPTER, TEMPLATE,
-    SYSTEM, PARAMETER (sorted by name), LICENSE, MESSAGE and REQUIRES lines."""
+    SYSTEM, RENDERER, PARSER, PARAMETER (sorted by name), LICENSE, MESSAGE and REQUIRES lines."""
     commands = [Command("model", from_)]
     commands += [Command("adapter", a) for a in adapters or ()]
     if template is not None:
         commands.append(Command("template", template))
     if system:
         commands.append(Command("system", system))
+    commands += [Command(kind, value) for kind, value in (("renderer", renderer), ("parser", parser)) if value]
     for key in sorted(params or {}):
         value = (params or {})[key]
         for item in value if isinstance(value, list | tuple) else [value]:

@@ -142,6 +142,8 @@ class CreateRequest(ModelRef):
     quantize: str | None = None
     quantization: str | None = None
     requires: str | None = None
+    renderer: str | None = None
+    parser: str | None = None
     modelfile: str | None = None
     stream: bool | None = None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from pollama.api.types import (
 from pollama.create import create_model
 from pollama.gguf import read_gguf
 from pollama.modelfile import render_show_modelfile
+from pollama.prompt.gofmt import sprintf
 from pollama.server.streaming import ndjson_or_single
 from pollama.store import Model, Store, check_digest, load_model, parse_name
 from pollama.store.names import Name
@@ -82,8 +82,7 @@ def format_parameters(params: dict[str, Any]) -> str:
     for key in sorted(params):
         values = params[key] if isinstance(params[key], list) else [params[key]]
         for v in values:
-            shown = json.dumps(v) if isinstance(v, str) else ("true" if v is True else "false" if v is False else v)
-            lines.append(f"{key:<30} {shown}")
+            lines.append(sprintf("%-*s %#v", [30, key, v]))
     return "\n".join(lines)
 
 
@@ -92,6 +91,7 @@ def model_modelfile(model: Model) -> str:
     return render_show_modelfile(
         model.name.display, source, model.template, model.system, model.params, model.messages,
         model.license, [str(a) for a in model.adapters], model.config.get("requires") or None,
+        model.renderer or None, model.parser or None,
     )
 
 
@@ -110,6 +110,9 @@ def show_model(model: Model, verbose: bool = False) -> dict[str, Any]:
         out["license"] = "\n".join(model.license)
     if model.system is not None:
         out["system"] = model.system
+    for key, value in (("renderer", model.renderer), ("parser", model.parser)):
+        if value:
+            out[key] = value
     if model.messages:
         out["messages"] = model.messages
     if model.config.get("requires"):

@@ -64,20 +64,44 @@ class Model:
         info = self.info()
         return info.chat_template if info else None
 
+    @property
+    def renderer(self) -> str:
+        """The built-in renderer that builds this model's prompts instead of a template ("" for none)."""
+        return str(self.config.get("renderer") or "")
+
+    @property
+    def parser(self) -> str:
+        """The built-in parser that splits this model's output ("" for none)."""
+        return str(self.config.get("parser") or "")
+
     @functools.cached_property
     def capabilities(self) -> list[str]:
-        """Ollama's capability list: completion/embedding, vision, tools, insert, thinking."""
-        from pollama.prompt.render import template_capabilities  # deferred: the template engine is heavy
-
+        """Ollama's capability list: completion/embedding, vision, tools, insert, thinking. A model with a
+        built-in renderer or parser takes tools and thinking from its parser, not from a template."""
         info = self.info()
         caps: list[str] = []
         if info is not None and info.is_embedding_model:
             caps.append("embedding")
         else:
             caps.append("completion")
-            caps.extend(sorted(template_capabilities(self.template, self.chat_template)))
+            caps.extend(sorted(self._prompt_capabilities()))
         if self.projectors or (info is not None and info.arch_key("vision.block_count") is not None):
             caps.append("vision")
+        return caps
+
+    def _prompt_capabilities(self) -> set[str]:
+        if self.renderer or self.parser:
+            from pollama.prompt.parsers import parser_for  # deferred: it imports every parser
+
+            parser = parser_for(self.parser) if self.parser else None
+            caps = {name for name, has in (("tools", parser and parser.has_tool_support),
+                                           ("thinking", parser and parser.has_thinking_support)) if has}
+        else:
+            from pollama.prompt.render import template_capabilities  # deferred: the template engine is heavy
+
+            caps = set(template_capabilities(self.template, self.chat_template))
+        if self.config.get("model_family") in ("gptoss", "gpt-oss"):
+            caps.add("thinking")  # Ollama's modelFamilyCapabilities
         return caps
 
     def details(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -28,6 +29,8 @@ DEFAULT_ORIGINS = [
     "http://127.0.0.1", "https://127.0.0.1", "http://127.0.0.1:*", "https://127.0.0.1:*",
     "http://0.0.0.0", "https://0.0.0.0", "http://0.0.0.0:*", "https://0.0.0.0:*",
     "app://*", "file://*", "tauri://*", "vscode-webview://*", "vscode-file://*",
+    # gin-contrib/cors's AllowBrowserExtensions, which Ollama turns on
+    "chrome-extension://*", "safari-extension://*", "moz-extension://*", "ms-browser-extension://*",
 ]
 
 
@@ -53,10 +56,20 @@ def _host_allowed(host: str) -> bool:
             or host.endswith(".internal"):
         return True
     try:
-        ipaddress.ip_address(host)
-        return True
+        ip = ipaddress.ip_address(host)
     except ValueError:
         return host == socket.gethostname().lower()
+    return ip.is_loopback or ip.is_private or ip.is_unspecified or host in _local_addresses()
+
+
+@functools.cache
+def _local_addresses() -> frozenset[str]:
+    """This machine's own addresses (Ollama's isLocalIP), as far as its name resolves to them."""
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None)
+    except OSError:
+        return frozenset()
+    return frozenset(str(ipaddress.ip_address(info[4][0].split("%", 1)[0])) for info in infos)
 
 
 async def _refuse(send: Send, status: int, error: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
@@ -65,6 +78,26 @@ async def _refuse(send: Send, status: int, error: str, headers: tuple[tuple[byte
                 "headers": [(b"content-type", b"application/json"), *headers]})
     body = json.dumps({"error": error}, separators=(",", ":")).encode()
     await send({"type": "http.response.body", "body": body})
+
+
+class OriginCheck:
+    """A cross-origin request from an origin off the allow-list is refused with 403, as gin's CORS
+    middleware does for Ollama (CORS headers alone would still let the request run). A request whose
+    Origin is the server's own host is not cross-origin."""
+
+    def __init__(self, app: ASGIApp, allowed: str) -> None:
+        self.app = app
+        self.allowed = re.compile(allowed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            host = headers.get(b"host", b"").decode("latin-1")
+            if origin and origin not in (f"http://{host}", f"https://{host}") and not self.allowed.match(origin):
+                await _refuse(send, 403, "forbidden")
+                return
+        await self.app(scope, receive, send)
 
 
 class HostCheck:
@@ -150,10 +183,12 @@ def install_middleware(app: FastAPI, cfg: Settings) -> None:
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(APIKeyCheck, keys=cfg.api_keys)
     app.add_middleware(HostCheck, bound_to_loopback=loopback)
+    allowed = _origin_regex(DEFAULT_ORIGINS + list(cfg.origins))
     app.add_middleware(
         CORSMiddleware,
-        allow_origin_regex=_origin_regex(DEFAULT_ORIGINS + list(cfg.origins)),
+        allow_origin_regex=allowed,
         allow_methods=["*"],
         allow_headers=["*"],
         allow_credentials=False,
     )
+    app.add_middleware(OriginCheck, allowed=allowed)  # outermost: before CORS answers a preflight

@@ -105,7 +105,8 @@ def allowed_hosts(port: int) -> list[str]:
 
 
 FOREIGN_HOSTS = ["evil.example", "evil.example:11434", "localhost.evil.example", "evillocalhost",
-                 "127.0.0.1.nip.io", "local", "internal.example"]
+                 "127.0.0.1.nip.io", "local", "internal.example",
+                 "8.8.8.8", "1.1.1.1:11434", "[2001:4860:4860::8888]:80"]  # public IPs: DNS rebinding targets
 
 
 def test_a_local_host_header_is_allowed(srv: Server) -> None:
@@ -161,7 +162,7 @@ ALLOWED_ORIGINS = [
     "http://localhost", "https://localhost", "http://localhost:5173", "https://localhost:8443",
     "http://127.0.0.1", "https://127.0.0.1:3000", "http://0.0.0.0", "http://0.0.0.0:8080",
     "app://obsidian.md", "file://", "tauri://localhost", "vscode-webview://1a2b3c",
-    "vscode-file://vscode-app",
+    "vscode-file://vscode-app", "chrome-extension://abcdefghijklmnop", "moz-extension://1234-5678",
     "https://app.example.com", "http://team.corp.example", "http://a.b.corp.example",  # OLLAMA_ORIGINS
 ]
 FOREIGN_ORIGINS = [
@@ -181,11 +182,25 @@ def test_an_allowed_origin_is_echoed(http: httpx.Client, origin: str) -> None:
 
 
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
-def test_a_foreign_origin_gets_no_cors_headers(http: httpx.Client, origin: str) -> None:
+def test_a_foreign_origin_is_refused(http: httpx.Client, origin: str) -> None:
+    # as gin's CORS middleware refuses it for Ollama: without CORS headers alone, a page's simple
+    # request would still run (and could, say, delete a model)
     r = http.get("/api/version", headers={"Origin": origin})
+    assert r.status_code == 403 and r.json() == {"error": "forbidden"}
     assert "access-control-allow-origin" not in r.headers
+    r = http.request("DELETE", "/api/delete", json={"model": "x"}, headers={"Origin": origin, **BEARER})
+    assert r.status_code == 403
     r = http.options("/api/chat", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
-    assert not r.is_success and "access-control-allow-origin" not in r.headers
+    assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
+
+
+def test_a_same_origin_request_is_not_cross_origin(http: httpx.Client) -> None:
+    # a page served by the server itself, under a name off the origin list (a browser sends Origin on POST)
+    for host in ("printer.local:8080", "10.1.2.3:11434"):
+        r = http.get("/api/version", headers={"Origin": f"http://{host}", "Host": host})
+        assert r.status_code == 200, host
+        r = http.get("/api/version", headers={"Origin": f"http://{host}", "Host": "localhost"})
+        assert r.status_code == 403, host
 
 
 def test_an_error_carries_cors_headers_so_a_page_can_read_it(http: httpx.Client) -> None:

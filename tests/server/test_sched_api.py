@@ -10,12 +10,12 @@ import pathlib
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from fixtures.tiny_gguf import make_tiny_llama
+from polling import wait_until
 from procinfo import children
 from server_proc import Server
 
@@ -54,15 +54,6 @@ def running(http: httpx.Client) -> dict[str, dict]:
 
 def expires_in(entry: dict) -> float:
     return (dt.datetime.fromisoformat(entry["expires_at"].replace("Z", "+00:00")) - dt.datetime.now(dt.UTC)).total_seconds()
-
-
-def wait_until(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_keep_alive_forms(http: httpx.Client) -> None:

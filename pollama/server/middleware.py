@@ -69,7 +69,7 @@ def _local_addresses() -> frozenset[str]:
         infos = socket.getaddrinfo(socket.gethostname(), None)
     except OSError:
         return frozenset()
-    return frozenset(str(ipaddress.ip_address(info[4][0].split("%", 1)[0])) for info in infos)
+    return frozenset(str(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])) for info in infos)
 
 
 async def _refuse(send: Send, status: int, error: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:

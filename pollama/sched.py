@@ -4,6 +4,18 @@ One runner process per loaded model (pollama.runner). A request `acquire`s a run
 if needed (or reloads it when num_ctx/num_batch/num_thread differ), and `release`s it when done;
 the last release arms the keep_alive timer.
 
+No lock is held while anything is awaited: each decision is taken at once on the scheduler's state (it
+lives on one event loop), and a request that cannot have its runner yet waits outside it, either
+- for the load in progress of its model (a `Loading`): every request for that model and runner key
+  awaits the one load, which stops if all of them leave; or
+- for room (`_wake` is called whenever a runner goes idle, a load ends or a runner has exited), after
+  which it decides again.
+A load starts while no unloaded runner is still exiting (its memory is not free yet) and fewer than
+OLLAMA_MAX_LOADED_MODELS runners are loaded or loading; otherwise the idle runner expiring first is
+unloaded to make room. Loads run one at a time, as Ollama's do, so that the memory check sees what the
+previous load took. A request for a loaded model waits for none of this. Every task the scheduler
+starts (loads, unloads) is kept in `tasks`, and `shutdown` cancels them.
+
 Load-time options are clamped, never refused (as Ollama clamps num_ctx and num_batch): num_ctx to
 MIN_CTX..the model's training context, num_batch to 1..num_ctx, num_thread to 1..the CPUs this process
 may use; 0 or less means the default. Values that clamp to the loaded runner's key reuse it.
@@ -16,23 +28,25 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pollama.api.duration import FOREVER, parse_duration
 from pollama.api.errors import APIError, BadRequest, ServerBusy
 from pollama.config import Settings
+from pollama.runner.client import RunnerError, RunnerProcess
 from pollama.store import Model, Store
 from pollama.store.names import Name
 
-__all__ = ["Scheduler", "Loaded", "RunnerKey"]
+__all__ = ["Scheduler", "Loaded", "Loading", "RunnerKey"]
 
 log = logging.getLogger("pollama")
 DEFAULT_PARALLEL = 4
 DEFAULT_BATCH = 512
 SHUTTING_DOWN = "server is shutting down"
 MIN_CTX = 16
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,23 +59,39 @@ class RunnerKey:
     embedding: bool
 
 
-@dataclass
+@dataclass(eq=False)
 class Loaded:
     model: Model
     key: RunnerKey
-    runner: Any  # pollama.runner.client.RunnerProcess
+    runner: RunnerProcess
     parallel: int
     size: int
     active: int = 0
     keep_alive: float = 300.0
     expires_at: float = 0.0  # wall clock; 0 while in use
-    idle: asyncio.Event = field(default_factory=asyncio.Event)
     timer: asyncio.TimerHandle | None = None
-    closing: bool = False
+    closing: bool = False  # unload once the requests in flight finish
 
     @property
     def name(self) -> Name:
         return self.model.name
+
+    def serves(self, model: Model, key: RunnerKey) -> bool:
+        return self.runner.alive and not self.closing and self.key == key and self.model.digest == model.digest
+
+
+@dataclass(eq=False)
+class Loading:
+    """A load in progress: the requests that want this model with this key await `task` together."""
+
+    model: Model
+    key: RunnerKey
+    keep_alive: float
+    task: asyncio.Task[Loaded] = field(init=False)
+    waiters: int = 0
+
+    def serves(self, model: Model, key: RunnerKey) -> bool:
+        return self.key == key and self.model.digest == model.digest
 
 
 def _positive(value: Any) -> int:
@@ -107,9 +137,13 @@ class Scheduler:
         self.store = store
         self.cfg = cfg
         self.loaded: dict[tuple[str, ...], Loaded] = {}
-        self.lock = asyncio.Lock()
-        self.pending = 0
+        self.loading: dict[tuple[str, ...], Loading] = {}
+        self.stopping: set[Loaded] = set()  # unloaded, their runner not yet exited
+        self.tasks: set[asyncio.Task[Any]] = set()  # the loads and unloads in progress
+        self.pending = 0  # requests in `acquire`
         self.closed = False  # shutting down: nothing loads any more
+        self._room = asyncio.Event()  # set (and replaced) by `_wake`
+        self._load_turn = asyncio.Lock()  # one load at a time
         self.default_keep_alive = self._keep_alive(cfg.keep_alive, 300.0)
         self.max_loaded = cfg.max_loaded_models if cfg.max_loaded_models > 0 else 3
         self.threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else
@@ -151,85 +185,140 @@ class Scheduler:
 
     async def acquire(self, model: Model, options: dict[str, Any], keep_alive: float,
                       embedding: bool) -> tuple[Loaded, float]:
+        """A runner for this request, held until `release`, and the seconds it waited for a load (0 if none).
+        Cancelling it (the client left) leaves nothing behind."""
         key = self.runner_key(model, options, embedding)
         waiting = self.pending + sum(max(0, lo.active - lo.parallel) for lo in self.loaded.values())
         if waiting >= self.cfg.max_queue:
             raise ServerBusy()
         self.pending += 1
         try:
-            t0 = time.perf_counter()
-            loaded_now = False
-            while True:
-                if self.closed:
-                    raise APIError(SHUTTING_DOWN, 503)
-                async with self.lock:
-                    current = self.loaded.get(model.name.key())
-                    if current is not None and current.runner.alive and not current.closing \
-                            and current.key == key and current.model.digest == model.digest:
-                        self._claim(current, keep_alive)
-                        return current, (time.perf_counter() - t0) if loaded_now else 0.0
-                    if current is not None and (current.active == 0 or not current.runner.alive):
-                        await self._unload(current)
-                        current = None
-                    if current is None:
-                        victim = self._eviction_candidate()
-                        if len(self.loaded) < self.max_loaded or victim is not None:
-                            if len(self.loaded) >= self.max_loaded and victim is not None:
-                                await self._unload(victim)
-                            loaded = await self._load(model, key)
-                            loaded_now = True
-                            self._claim(loaded, keep_alive)
-                            return loaded, time.perf_counter() - t0
-                        waiter = next(iter(self.loaded.values()))
-                    else:
-                        current.closing = True  # reload after the requests in flight finish
-                        waiter = current
-                await waiter.idle.wait()
+            return await self._acquire(model, key, keep_alive)
         finally:
             self.pending -= 1
 
-    def _claim(self, loaded: Loaded, keep_alive: float) -> None:
-        loaded.active += 1
+    async def _acquire(self, model: Model, key: RunnerKey, keep_alive: float) -> tuple[Loaded, float]:
+        t0 = time.perf_counter()
+        while True:
+            if self.closed:
+                raise APIError(SHUTTING_DOWN, 503)
+            current = self.loaded.get(model.name.key())
+            if current is not None and current.serves(model, key):
+                current.active += 1
+                self._hold(current, keep_alive)
+                return current, 0.0
+            loading = self._loading_for(model, key, keep_alive)
+            if loading is not None:
+                return await self._join(loading, keep_alive), time.perf_counter() - t0
+            await self._room.wait()
+
+    def _loading_for(self, model: Model, key: RunnerKey, keep_alive: float) -> Loading | None:
+        """The load this request can wait for: the one in progress for it, or one started now if there is
+        room. None: wait for room (another runner of this model is retired to make it)."""
+        name = model.name.key()
+        loading = self.loading.get(name)
+        if loading is not None:
+            return loading if loading.serves(model, key) else None
+        current = self.loaded.get(name)
+        if current is not None:  # started with another key, another version of the model, or dead
+            self._retire(current)
+            return None
+        if not self._has_room():
+            return None
+        loading = Loading(model, key, keep_alive)
+        loading.task = self._spawn(self._load(loading))
+        self.loading[name] = loading
+        return loading
+
+    def _retire(self, loaded: Loaded) -> None:
+        """Unload a runner that cannot serve what comes next: now if idle or dead, else once it is idle."""
+        if loaded.active == 0 or not loaded.runner.alive:
+            self._unload_soon(loaded)
+        else:
+            loaded.closing = True
+
+    def _has_room(self) -> bool:
+        """Whether a load may start now; if not, the idle runner expiring first makes room (one at a time)."""
+        if self.stopping:
+            return False
+        if len(self.loaded) + len(self.loading) < self.max_loaded:
+            return True
+        idle = [lo for lo in self.loaded.values() if lo.active == 0]
+        if idle:
+            self._unload_soon(min(idle, key=lambda lo: lo.expires_at))
+        return False
+
+    async def _join(self, loading: Loading, keep_alive: float) -> Loaded:
+        """Wait for a load with the other requests for it. The loaded runner comes back already held for each
+        of them (see `_load`), so that nothing evicts it before they resume."""
+        loading.waiters += 1
+        try:
+            loaded = await asyncio.shield(loading.task)
+        except asyncio.CancelledError:
+            self._leave(loading)
+            if self.closed and loading.task.cancelled():  # shut down before the load began
+                raise APIError(SHUTTING_DOWN, 503) from None
+            raise
+        self._hold(loaded, keep_alive)
+        return loaded
+
+    def _leave(self, loading: Loading) -> None:
+        """A request waiting for a load left: give back the hold it got, or stop the load if no one else
+        waits for it."""
+        loading.waiters -= 1
+        task = loading.task
+        if task.done():
+            if not task.cancelled() and task.exception() is None:
+                self.release(task.result())
+        elif loading.waiters == 0:
+            if self.loading.get(loading.model.name.key()) is loading:
+                del self.loading[loading.model.name.key()]
+            task.cancel()
+
+    def _hold(self, loaded: Loaded, keep_alive: float) -> None:
         loaded.keep_alive = keep_alive
         loaded.expires_at = 0.0
-        loaded.idle.clear()
         if loaded.timer is not None:
             loaded.timer.cancel()
             loaded.timer = None
 
     def release(self, loaded: Loaded) -> None:
         loaded.active -= 1
-        if loaded.active > 0:
-            return
-        loaded.idle.set()
+        if loaded.active > 0 or self.loaded.get(loaded.name.key()) is not loaded:
+            return  # still in use, or unloaded already (its runner died, or the server is shutting down)
         if loaded.closing or not loaded.runner.alive:
-            asyncio.get_running_loop().create_task(self._unload_locked(loaded))
-            return
-        self._arm(loaded)
+            self._unload_soon(loaded)
+        else:
+            self._arm(loaded)
+        self._wake()  # idle: it may be evicted to make room
 
     def _arm(self, loaded: Loaded) -> None:
         if loaded.keep_alive == FOREVER:
             loaded.expires_at = FOREVER
             return
         loaded.expires_at = time.time() + loaded.keep_alive
-        loop = asyncio.get_running_loop()
-        loaded.timer = loop.call_later(loaded.keep_alive,
-                                       lambda: loop.create_task(self._expire(loaded)))
+        loaded.timer = asyncio.get_running_loop().call_later(loaded.keep_alive, self._expire, loaded)
 
-    async def _expire(self, loaded: Loaded) -> None:
+    def _expire(self, loaded: Loaded) -> None:
+        loaded.timer = None
         if loaded.active == 0 and self.loaded.get(loaded.name.key()) is loaded:
-            await self._unload_locked(loaded)
+            self._unload_soon(loaded)
 
-    def _eviction_candidate(self) -> Loaded | None:
-        idle = [lo for lo in self.loaded.values() if lo.active == 0]
-        return min(idle, key=lambda lo: lo.expires_at) if idle else None
+    def _wake(self) -> None:
+        """Let every request waiting for room decide again."""
+        self._room.set()
+        self._room = asyncio.Event()
+
+    def _spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
 
     # ---- load / unload ---------------------------------------------------------------------------
     def choose_parallel(self, model: Model, key: RunnerKey) -> int:
-        if key.embedding:
-            want = self.cfg.num_parallel or DEFAULT_PARALLEL
-        else:
-            want = self.cfg.num_parallel or DEFAULT_PARALLEL
+        want = self.cfg.num_parallel or DEFAULT_PARALLEL
+        if not key.embedding:
             per_slot = kv_bytes_per_token(model) * key.num_ctx
             weights = model.model_path.stat().st_size if model.model_path else 0
             budget = int(_available_memory() * 0.8) - weights
@@ -237,9 +326,29 @@ class Scheduler:
                 want -= 1
         return max(1, want)
 
-    async def _load(self, model: Model, key: RunnerKey) -> Loaded:
-        from pollama.runner.client import RunnerError, RunnerProcess
+    async def _load(self, loading: Loading) -> Loaded:
+        """The task of a load: start the runner (after the load before it), then hold it for every request
+        still waiting for it."""
+        name = loading.model.name.key()
+        try:
+            async with self._load_turn:
+                loaded = await self._start_runner(loading.model, loading.key)
+        except asyncio.CancelledError:
+            if self.closed:  # the requests waiting for it are refused, not cancelled
+                raise APIError(SHUTTING_DOWN, 503) from None
+            raise
+        finally:
+            if self.loading.get(name) is loading:
+                del self.loading[name]
+            self._wake()
+        loaded.keep_alive = loading.keep_alive
+        loaded.active = loading.waiters
+        self.loaded[name] = loaded
+        if not loaded.active:  # the last request left as the runner became ready (its cancel came too late)
+            self._arm(loaded)
+        return loaded
 
+    async def _start_runner(self, model: Model, key: RunnerKey) -> Loaded:
         if model.model_path is None:
             raise BadRequest(f"model '{model.name.display}' has no model layer")
         parallel = self.choose_parallel(model, key)
@@ -258,26 +367,25 @@ class Scheduler:
             )
         except RunnerError as e:
             raise APIError(f"llama runner process has terminated: {e}", 500) from None
-        if self.closed:  # shut down while this runner was loading
-            await runner.stop()
-            raise APIError(SHUTTING_DOWN, 503)
-        loaded = Loaded(model=model, key=key, runner=runner, parallel=parallel, size=size)
-        self.loaded[model.name.key()] = loaded
-        return loaded
+        return Loaded(model=model, key=key, runner=runner, parallel=parallel, size=size)
 
-    async def _unload(self, loaded: Loaded, reason: str | None = None) -> None:
+    def _unload_soon(self, loaded: Loaded) -> asyncio.Task[None]:
+        """Take a runner out of service now and stop it in a task; until it has exited it takes up room."""
         if self.loaded.get(loaded.name.key()) is loaded:
             del self.loaded[loaded.name.key()]
         if loaded.timer is not None:
             loaded.timer.cancel()
-        loaded.idle.set()
-        await loaded.runner.stop(reason=reason)
-        log.info("unloaded %s", loaded.name.display)
+            loaded.timer = None
+        self.stopping.add(loaded)
+        return self._spawn(self._stop(loaded))
 
-    async def _unload_locked(self, loaded: Loaded) -> None:
-        async with self.lock:
-            if loaded.active == 0:
-                await self._unload(loaded)
+    async def _stop(self, loaded: Loaded) -> None:
+        try:
+            await loaded.runner.stop()
+            log.info("unloaded %s", loaded.name.display)
+        finally:
+            self.stopping.discard(loaded)
+            self._wake()
 
     async def unload_name(self, name: Name) -> bool:
         """Unload now if idle, else as soon as its requests finish (keep_alive 0)."""
@@ -285,15 +393,26 @@ class Scheduler:
         if loaded is None:
             return False
         if loaded.active == 0:
-            await self._unload_locked(loaded)
+            await asyncio.wait((self._unload_soon(loaded),))  # its runner has exited (a cancel leaves it be)
         else:
             loaded.closing = True
         return True
 
     async def shutdown(self) -> None:
-        """Stop every runner at once: requests in flight end with an error, waiting ones are refused."""
+        """Stop every runner at once: requests in flight end with an error, waiting ones are refused, loads in
+        progress stop, and no task or timer of the scheduler is left."""
         self.closed = True
-        await asyncio.gather(*(self._unload(lo, SHUTTING_DOWN) for lo in list(self.loaded.values())))
+        self._wake()
+        runners = [*self.loaded.values(), *self.stopping]
+        self.loaded.clear()
+        for lo in runners:
+            if lo.timer is not None:
+                lo.timer.cancel()
+        tasks = list(self.tasks)
+        for task in tasks:
+            task.cancel()
+        stops = (lo.runner.stop(reason=SHUTTING_DOWN) for lo in runners)
+        await asyncio.gather(*tasks, *stops, return_exceptions=True)
 
     def running(self) -> list[Loaded]:
         return sorted(self.loaded.values(), key=lambda lo: lo.name.display)

@@ -1,9 +1,9 @@
 """Prompt rendering and fitting (Ollama's prompt.go): a request's messages become the prompt text, the
 oldest turns dropped until it fits the context.
 
-`render_chat_prompt` is the one place a model's prompt is rendered from messages: its Go template, else
-its GGUF Jinja chat template, else the bare text. A model's built-in renderer (pollama.prompt.renderers,
-named by its config) belongs there too.
+`render_chat_prompt` is the one place a model's prompt is rendered from messages: its built-in renderer
+(pollama.prompt.renderers, named by its config's `renderer`), else its Go template, else its GGUF Jinja
+chat template, else the bare text.
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ from typing import Any
 from pollama.api.errors import APIError, BadRequest
 from pollama.api.types import ChatRequest, GenerateRequest, Think
 from pollama.prompt.render import render_chat, render_generate, render_jinja
+from pollama.prompt.renderers import RenderError, renderer_for
 from pollama.runner.protocol import Runner
 from pollama.store import Model
 
-__all__ = ["Messages", "Tools", "special_tokens", "chat_messages", "render_chat_prompt", "render_generate_prompt",
-           "fit_messages"]
+__all__ = ["Messages", "Tools", "special_tokens", "chat_messages", "renderer_name", "render_chat_prompt",
+           "render_generate_prompt", "fit_messages"]
 
 Messages = list[dict[str, Any]]
 Tools = Sequence[Mapping[str, Any]] | None
 _BARE = "{{ .Prompt }}"  # a model with no template at all: just the text
+_GEMMA4_LARGE_FROM = 12e9  # parameters: gemma4's legacy renderer name means gemma4-large from this size on
 
 
 def special_tokens(model: Model) -> tuple[str, str]:
@@ -51,7 +53,51 @@ def chat_messages(model: Model, req: ChatRequest) -> Messages:
     return history + messages
 
 
+def _gemma4_size(text: str) -> str | None:
+    """gemma4-small or -large when a model name tells the size (e2b/e4b; 12b/26b/31b), else None."""
+    text = text.lower()
+    if "e2b" in text or "e4b" in text:
+        return "gemma4-small"
+    if any(size in text for size in ("12b", "26b", "31b")):
+        return "gemma4-large"
+    return None
+
+
+def _parameter_count(text: str) -> float | None:
+    """A human parameter count ("26B", "270M", "1.5K") as a number; None when it is not one."""
+    scale = {"B": 1e9, "M": 1e6, "K": 1e3}.get(text[-1:].upper())
+    try:
+        return float(text[:-1]) * scale if scale else None
+    except ValueError:
+        return None
+
+
+def renderer_name(model: Model) -> str:
+    """The built-in renderer that renders `model`'s prompts ("" for none). The legacy name "gemma4" is
+    resolved to gemma4-small or gemma4-large by the model's name, else its parameter count (Ollama's
+    renderer_resolution.go)."""
+    if model.renderer != "gemma4":
+        return model.renderer
+    by_name = _gemma4_size(model.name.display) or _gemma4_size(str(model.name))
+    if by_name:
+        return by_name
+    count = _parameter_count(str(model.config.get("model_type") or ""))
+    return "gemma4-large" if count is not None and count >= _GEMMA4_LARGE_FROM else "gemma4-small"
+
+
+def _render_builtin(name: str, messages: Messages, tools: Tools, think: Think) -> str:
+    renderer = renderer_for(name)
+    if renderer is None:  # a name the store accepted once but this version does not know
+        raise BadRequest(f"unknown renderer {name!r}")
+    try:
+        return renderer.render(messages, tools, think)
+    except RenderError as e:
+        raise BadRequest(str(e)) from None
+
+
 def render_chat_prompt(model: Model, messages: Messages, tools: Tools, think: Think) -> str:
+    if model.renderer:
+        return _render_builtin(renderer_name(model), messages, tools, think)
     try:
         if model.template:
             return render_chat(model.template, messages, tools=tools, think=think)
@@ -66,10 +112,22 @@ def render_chat_prompt(model: Model, messages: Messages, tools: Tools, think: Th
         raise BadRequest(f"template error: {e}") from None
 
 
-def render_generate_prompt(model: Model, req: GenerateRequest, thinking: bool) -> str:
-    """/api/generate's prompt (not raw): the request's or the model's template and system prompt."""
+def _generate_messages(model: Model, req: GenerateRequest, system: str | None) -> Messages:
+    """/api/generate's request as chat messages, as Ollama builds them for a renderer: the system prompt,
+    the model's MESSAGE history unless the request continues a context, then the prompt."""
+    messages: Messages = [{"role": "system", "content": system}] if system else []
+    if not req.context:
+        messages += model.messages or []
+    return messages + [{"role": "user", "content": req.prompt}]
+
+
+def render_generate_prompt(model: Model, req: GenerateRequest, think: Think) -> str:
+    """/api/generate's prompt (not raw): the model's renderer, else the request's or the model's template
+    and system prompt. `think`: the request's, or True for a thinking model."""
+    if model.renderer and not req.template and not req.suffix:
+        messages = _generate_messages(model, req, req.system or model.system)
+        return render_chat_prompt(model, messages, [], think)
     system = req.system if req.system is not None else model.system
-    think = req.think if req.think is not None else (True if thinking else None)
     template = req.template or model.template
     if template:
         if req.context:  # continuing: the earlier turns (and system) are already in the context

@@ -15,7 +15,7 @@ from pollama.api.options import OptionsError, merge_options, validate_options
 from pollama.api.types import ChatRequest, GenerateRequest, Think
 from pollama.grammar import grammar_for_format
 from pollama.inference.events import Done, Event, Metrics
-from pollama.inference.output import OutputParser, output_parser
+from pollama.inference.output import OutputParser, TemplateParser, output_parser, uses_harmony
 from pollama.inference.prompt import chat_messages, fit_messages, render_chat_prompt, render_generate_prompt
 from pollama.runner.protocol import CompletionRequest, Finished, Runner
 from pollama.sched import Scheduler
@@ -63,11 +63,17 @@ def _thinking_enabled(model: Model, raw_name: str, think: Think) -> bool:
         return supports
     if think is False or think == "false":
         return False
-    if isinstance(think, str) and think not in {"true", "high", "medium", "low"}:
-        raise BadRequest(f"invalid think value: {think!r} (must be true, false, \"high\", \"medium\" or \"low\")")
+    if isinstance(think, str) and think not in {"true", "high", "medium", "low", "max"}:
+        raise BadRequest(f"invalid think value: {think!r} (must be true, false, \"high\", \"medium\", \"low\" "
+                         "or \"max\")")
     if not supports:
         raise BadRequest(f'"{raw_name}" does not support thinking')
     return True
+
+
+def _harmony_level(model: Model, think: Think) -> Think:
+    """Harmony knows low, medium and high: a gpt-oss model's "max" is its "high" (as Ollama maps it)."""
+    return "high" if think == "max" and uses_harmony(model) else think
 
 
 def _check_generate(model: Model, req: GenerateRequest) -> None:
@@ -146,12 +152,16 @@ async def generate(sched: Scheduler, model: Model, req: GenerateRequest,
     if not req.prompt and not req.images and not req.suffix:
         yield await _load_only(sched, model, options, req.keep_alive)
         return
-    prompt = req.prompt if req.raw else render_generate_prompt(model, req, thinking)
+    asked = _harmony_level(model, req.think)
+    think = asked if asked is not None else (True if thinking else None)
+    prompt = req.prompt if req.raw else render_generate_prompt(model, req, think)
     if req.debug_render_only:
         yield Done("stop", rendered=prompt)
         return
     grammar = grammar_for_format(req.format)
-    parser = output_parser(model, thinking, prompt, None)
+    # a raw prompt is the client's own: no built-in parser; Ollama's parser gets the think value as asked
+    parser = TemplateParser(model, thinking, None) if req.raw else output_parser(model, thinking, asked, None, None)
+    parser.begin(prompt)
     async with sched.use(model, options, req.keep_alive) as (loaded, load_seconds):
         tokens = list(req.context) + await loaded.runner.tokenize(prompt) if req.context else None
         body = _completion(prompt, tokens, options, grammar, parser, req)
@@ -174,15 +184,17 @@ async def chat(sched: Scheduler, model: Model, req: ChatRequest, t0: float | Non
         yield await _load_only(sched, model, options, req.keep_alive)
         return
     tools = [t.model_dump(exclude_none=True) for t in req.tools] if req.tools else None
-    think = req.think if req.think is not None else (True if thinking else None)
+    think = _harmony_level(model, req.think) if req.think is not None else (True if thinking else None)
     messages = chat_messages(model, req)
+    parser = output_parser(model, thinking, think, tools, messages[-1])
     if req.debug_render_only:
-        yield Done("stop", rendered=render_chat_prompt(model, messages, tools, think))
+        yield Done("stop", rendered=render_chat_prompt(model, messages, parser.tools, think))
         return
     grammar = grammar or grammar_for_format(req.format)
     async with sched.use(model, options, req.keep_alive) as (loaded, load_seconds):
-        prompt, tokens = await fit_messages(model, loaded.runner, messages, tools, think, loaded.key.num_ctx)
-        parser = output_parser(model, thinking, prompt, tools)
+        prompt, tokens = await fit_messages(model, loaded.runner, messages, parser.tools, think,
+                                            loaded.key.num_ctx)
+        parser.begin(prompt)
         body = _completion(prompt, tokens, options, grammar, parser, req)
         events = _run(loaded.runner, body, parser, t0, load_seconds)
         async with contextlib.aclosing(events):

@@ -56,22 +56,23 @@ def _generate_line(name: str, event: Event) -> dict[str, Any]:
         if event.context is not None:
             line["context"] = event.context
         return line
-    line = {"model": name, "created_at": now_iso(), "response": event.content, "done": False}
-    if event.thinking:
-        line["thinking"] = event.thinking
-    if event.logprobs:
-        line["logprobs"] = event.logprobs
-    return line
+    return {"model": name, "created_at": now_iso(), **_generated(event), "done": False}
+
+
+def _generated(delta: Delta) -> dict[str, Any]:
+    """A Delta's fields in a generate response (tool calls: a built-in parser's)."""
+    out: dict[str, Any] = {"response": delta.content}
+    if delta.thinking:
+        out["thinking"] = delta.thinking
+    if delta.tool_calls:
+        out["tool_calls"] = delta.tool_calls
+    if delta.logprobs:
+        out["logprobs"] = delta.logprobs
+    return out
 
 
 def _generate_answer(name: str, delta: Delta, done: Done) -> dict[str, Any]:
-    answer = _generate_line(name, done)
-    answer["response"] = delta.content
-    if delta.thinking:
-        answer["thinking"] = delta.thinking
-    if delta.logprobs:
-        answer["logprobs"] = delta.logprobs
-    return answer
+    return {**_generate_line(name, done), **_generated(delta)}
 
 
 def _message(delta: Delta) -> dict[str, Any]:

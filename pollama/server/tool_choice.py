@@ -22,6 +22,7 @@ from pollama.api.errors import BadRequest
 from pollama.api.types import ChatRequest, Message
 from pollama.grammar import schema_to_grammar
 from pollama.inference import Delta, Done, Event, resolve_model
+from pollama.inference.output import parser_name
 from pollama.prompt.tools import ToolCallFormat, tool_call_format
 from pollama.sched import Scheduler
 from pollama.store import Store
@@ -127,8 +128,8 @@ async def plan_tools(store: Store, req: ChatRequest, tools: list[dict[str, Any]]
     plan.forced = names
     plan.schemas = {_function(t)["name"]: _parameters(t) for t in tools}
     model = await resolve_model(store, req.model_name)
-    if "tools" in model.capabilities:
-        plan.format = tool_call_format(model.template or model.chat_template or "")
+    if "tools" in model.capabilities:  # a built-in parser's own call format is not JSON: the call is bare JSON
+        plan.format = None if parser_name(model) else tool_call_format(model.template or model.chat_template or "")
         plan.grammar = call_grammar(tools, names, plan.format)
         return req, plan
     plan.grammar = call_grammar(tools, names)

@@ -36,6 +36,7 @@ from pollama.api.duration import FOREVER, parse_duration
 from pollama.api.errors import APIError, BadRequest, ServerBusy
 from pollama.config import Settings
 from pollama.runner.client import RunnerError, RunnerProcess
+from pollama.runner.protocol import Runner
 from pollama.store import Model, Store
 from pollama.store.names import Name
 
@@ -63,7 +64,7 @@ class RunnerKey:
 class Loaded:
     model: Model
     key: RunnerKey
-    runner: RunnerProcess
+    runner: Runner  # a RunnerProcess (pollama.runner.protocol.Runner: what the server needs of it)
     parallel: int
     size: int
     active: int = 0

@@ -13,10 +13,10 @@ registers its names with `register`; `parser_for(name)` builds a fresh parser (N
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
+
+from pollama.prompt._registry import Registry
 
 __all__ = ["Parser", "ParseError", "register", "parser_for", "parser_names", "ToolCall", "Think"]
 
@@ -38,29 +38,16 @@ class Parser(Protocol):
     def add(self, text: str, done: bool) -> tuple[str, str, list[ToolCall]]: ...
 
 
-_REGISTRY: dict[str, Callable[[], Parser]] = {}
-_loaded = False
+_REGISTRY: Registry[Parser] = Registry(__name__, __path__)
 
 
 def register(name: str, factory: Callable[[], Parser]) -> None:
-    _REGISTRY[name] = factory
-
-
-def _load_all() -> None:
-    global _loaded
-    if not _loaded:
-        for mod in pkgutil.iter_modules(__path__):
-            if not mod.name.startswith("_"):
-                importlib.import_module(f"{__name__}.{mod.name}")
-        _loaded = True
+    _REGISTRY.register(name, factory)
 
 
 def parser_for(name: str) -> Parser | None:
-    _load_all()
-    factory = _REGISTRY.get(name)
-    return factory() if factory else None
+    return _REGISTRY.build(name)
 
 
 def parser_names() -> list[str]:
-    _load_all()
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()

@@ -11,10 +11,10 @@ a fresh renderer (None for an unknown name), `RENDERERS` lists every known name.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
+
+from pollama.prompt._registry import Registry
 
 __all__ = ["Renderer", "RenderError", "register", "renderer_for", "render", "renderer_names", "Think"]
 
@@ -36,32 +36,19 @@ class Renderer(Protocol):
         ...
 
 
-_REGISTRY: dict[str, Callable[[], Renderer]] = {}
-_loaded = False
+_REGISTRY: Registry[Renderer] = Registry(__name__, __path__)
 
 
 def register(name: str, factory: Callable[[], Renderer]) -> None:
-    _REGISTRY[name] = factory
-
-
-def _load_all() -> None:
-    global _loaded
-    if not _loaded:
-        for mod in pkgutil.iter_modules(__path__):
-            if not mod.name.startswith("_"):
-                importlib.import_module(f"{__name__}.{mod.name}")
-        _loaded = True
+    _REGISTRY.register(name, factory)
 
 
 def renderer_for(name: str) -> Renderer | None:
-    _load_all()
-    factory = _REGISTRY.get(name)
-    return factory() if factory else None
+    return _REGISTRY.build(name)
 
 
 def renderer_names() -> list[str]:
-    _load_all()
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def render(name: str, messages: Sequence[Message], tools: Sequence[Tool] | None, think: Think) -> str:

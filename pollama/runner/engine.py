@@ -294,8 +294,36 @@ class Engine:
                 self._release(s)
         if not self._order:
             return
-        # what each slot adds this step: its sampled token, or (budget allowing) a chunk of its prompt
-        plan: list[tuple[_Slot, list[int], bool]] = []  # (slot, tokens, wants logits for the last one)
+        plan, prefill = self._plan()
+        if prefill:
+            for s in self._order:  # a step with prompt tokens can take seconds: send what is waiting
+                if s.out:
+                    self._send(s)
+        n, rows, involved = self._fill_batch(plan)
+        if n == 0:
+            return
+        rc = lc.llama_decode(self.ctx, self._batch)
+        if rc != 0:
+            log.error("llama_decode failed with status %d", rc)
+            for s in involved:
+                self._fail(s, f"llama_decode failed with status {rc}")
+            return
+        now = self._now = time.perf_counter_ns()
+        ctx = self.ctx
+        sample = lc.llama_sampler_sample
+        for s, i in rows:
+            req = s.req
+            if req is None:
+                continue
+            if not s.t_first:
+                s.t_first = now
+            tok = sample(req.sampler.ptr, ctx, i)
+            self._on_token(s, req, tok, i)
+
+    def _plan(self) -> tuple[list[tuple[_Slot, list[int], bool]], bool]:
+        """What each slot adds this step: its sampled token, or (budget allowing) a chunk of its prompt, as
+        (slot, tokens, wants logits for the last one) in sequence order; and whether any prompt is in it."""
+        plan: list[tuple[_Slot, list[int], bool]] = []
         for s in list(self._order):
             tok = s.next_token
             if tok < 0:
@@ -321,10 +349,11 @@ class Engine:
         # rows in sequence order: llama.cpp decodes a batch whose sequences are out of order (one KV
         # stream per sequence) markedly slower
         plan.sort(key=lambda item: item[0].seq)
-        if prefill:
-            for s in self._order:  # a step with prompt tokens can take seconds: send what is waiting
-                if s.out:
-                    self._send(s)
+        return plan, prefill
+
+    def _fill_batch(self, plan: list[tuple[_Slot, list[int], bool]]
+                    ) -> tuple[int, list[tuple[_Slot, int]], list[_Slot]]:
+        """Write the plan into the batch: (rows written, (slot, row) of each row to sample, slots in it)."""
         b = self._batch
         b_tok, b_pos, b_seq, b_log = b.token, b.pos, b.seq_id, b.logits
         n = 0
@@ -344,26 +373,8 @@ class Engine:
             if logits:
                 b_log[n - 1] = 1
                 rows.append((s, n - 1))
-        if n == 0:
-            return
         b.n_tokens = n
-        rc = lc.llama_decode(self.ctx, b)
-        if rc != 0:
-            log.error("llama_decode failed with status %d", rc)
-            for s in involved:
-                self._fail(s, f"llama_decode failed with status {rc}")
-            return
-        now = self._now = time.perf_counter_ns()
-        ctx = self.ctx
-        sample = lc.llama_sampler_sample
-        for s, i in rows:
-            req = s.req
-            if req is None:
-                continue
-            if not s.t_first:
-                s.t_first = now
-            tok = sample(req.sampler.ptr, ctx, i)
-            self._on_token(s, req, tok, i)
+        return n, rows, involved
 
     def _on_token(self, s: _Slot, req: Completion, tok: int, row: int) -> None:
         model = self.model

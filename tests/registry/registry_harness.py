@@ -409,8 +409,10 @@ class Front:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
 
-def make_model(store: Store, name: str, blobs: dict[str, bytes], family: str = "llama") -> tuple[Name, Manifest]:
-    """Write a model made of `blobs` ({kind: bytes}, kinds as in MEDIA) plus an Ollama-style config."""
+def make_model(store: Store, name: str, blobs: dict[str, bytes], family: str = "llama",
+               **config_fields: Any) -> tuple[Name, Manifest]:
+    """Write a model made of `blobs` ({kind: bytes}, kinds as in MEDIA) plus an Ollama-style config, with
+    `config_fields` (renderer, parser, ...) in it."""
     layers = []
     for kind, data in blobs.items():
         digest, size = store.write_blob_bytes(data)
@@ -418,7 +420,7 @@ def make_model(store: Store, name: str, blobs: dict[str, bytes], family: str = "
     config = {
         "model_format": "gguf", "model_family": family, "model_families": [family],
         "model_type": "1M", "file_type": "Q4_0",
-        "rootfs": {"type": "layers", "diff_ids": [layer.digest for layer in layers]},
+        "rootfs": {"type": "layers", "diff_ids": [layer.digest for layer in layers]}, **config_fields,
     }
     digest, size = store.write_blob_bytes(json.dumps(config).encode())
     manifest = Manifest(config=Layer(CONFIG_MEDIA_TYPE, digest, size), layers=layers)

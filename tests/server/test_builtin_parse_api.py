@@ -18,6 +18,7 @@ from app_thread import AppThread
 from model_upload import create_from_gguf
 from prompt.parsers import test_deepseek, test_harmony, test_qwen35
 from prompt.parsers.streaming import calls
+from registry_harness import make_model
 from scripted_runner import Script
 
 from pollama.runner.client import RunnerProcess
@@ -25,6 +26,9 @@ from pollama.runner.client import RunnerProcess
 HI = {"role": "user", "content": "hi"}
 # a Go template that shows the tool names the prompt was rendered with
 NAMES_TEMPLATE = "{{ range .Tools }}{{ .Function.Name }};{{ end }}{{ range .Messages }}{{ .Content }}{{ end }}"
+# a gpt-oss template speaks Harmony (it has <|start|> and <|end|>); this one shows the think level
+GPTOSS_TEMPLATE = "{{ range .Messages }}<|start|>{{ .Role }}<|message|>{{ .Content }}<|end|>{{ end }}" \
+                  "<|start|>assistant {{ .ThinkLevel }}"
 
 
 def _case(model: str, name: str, output: str, want: tuple[str, str, list[dict[str, Any]]], *,
@@ -58,6 +62,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, tiny_llama: Path) -> Iterat
             create_from_gguf(http, "qwen35", tiny_llama, renderer="qwen3.5", parser="qwen3.5")
             create_from_gguf(http, "harmony", tiny_llama, parser="harmony", template=NAMES_TEMPLATE)
             create_from_gguf(http, "deepseek", tiny_llama, renderer="deepseek3.1", parser="deepseek3")
+            make_model(app.store, "gpt-oss", {"model": tiny_llama.read_bytes(), "template": GPTOSS_TEMPLATE.encode()},
+                       family="gptoss")
             yield http, script
 
 
@@ -181,3 +187,19 @@ def test_a_forced_tool_call_after_thinking(served: tuple[httpx.Client, Script]) 
     assert message["reasoning"] == "Need the weather." and message["content"] == ""
     [call] = message["tool_calls"]
     assert (call["function"]["name"], json.loads(call["function"]["arguments"])) == ("get_weather", {"location": "SF"})
+
+
+def test_a_gpt_oss_model_gets_harmony(served: tuple[httpx.Client, Script]) -> None:
+    """No PARSER: its family and Harmony template choose the harmony parser (Ollama's shouldUseHarmony), and
+    a think level of "max" is "high" for it."""
+    http, script = served
+    assert "thinking" in http.post("/api/show", json={"model": "gpt-oss"}).json()["capabilities"]
+    r = http.post("/api/chat", json={"model": "gpt-oss", "messages": [HI], "think": "max", "_debug_render_only": True})
+    assert r.json()["debug_info"]["rendered_template"] == "<|start|>user<|message|>hi<|end|><|start|>assistant high"
+    case = test_harmony.HANDLER_CASES[0]  # thinking then final
+    script.output = case["output"]
+    lines = ndjson(http.post("/api/chat", json={"model": "gpt-oss", "messages": [HI], "think": "max"}))
+    assert merged(lines) == (case["content"], case["thinking"], [])
+    assert script.prompt().endswith("<|start|>assistant high")
+    r = http.post("/api/generate", json={"model": "gpt-oss", "prompt": "hi", "stream": False})
+    assert (r.json()["thinking"], r.json()["response"]) == (case["thinking"], case["content"])

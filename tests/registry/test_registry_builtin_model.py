@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 from app_thread import AppThread
-from prompt.parsers.streaming import calls
-from prompt.parsers.test_qwen35 import SF_CALL, SF_TOOL_CALL, WEATHER
 from registry_harness import Registry, collect, make_model
 from scripted_runner import Script
 
 from pollama.registry import push
 from pollama.runner.client import RunnerProcess
 from pollama.store import Store
+from tests.prompt.parsers.streaming import calls
+from tests.prompt.parsers.test_qwen35 import SF_CALL, SF_TOOL_CALL, WEATHER
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -16,12 +16,12 @@ import httpx
 import pytest
 from app_thread import AppThread
 from model_upload import create_from_gguf
-from prompt.parsers import test_deepseek, test_harmony, test_qwen35
-from prompt.parsers.streaming import calls
 from registry_harness import make_model
 from scripted_runner import Script
 
 from pollama.runner.client import RunnerProcess
+from tests.prompt.parsers import test_deepseek, test_harmony, test_qwen35
+from tests.prompt.parsers.streaming import calls
 
 HI = {"role": "user", "content": "hi"}
 # a Go template that shows the tool names the prompt was rendered with

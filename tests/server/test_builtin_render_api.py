@@ -16,8 +16,16 @@ from typing import Any
 import httpx
 import pytest
 from model_upload import create_from_gguf
-from prompt.renderers import test_cohere, test_deepseek, test_gemma4, test_lfm2, test_olmo3, test_qwen3coder
 from server_proc import Server
+
+from tests.prompt.renderers import (
+    test_cohere,
+    test_deepseek,
+    test_gemma4,
+    test_lfm2,
+    test_olmo3,
+    test_qwen3coder,
+)
 
 # renderer -> (the thinking parser its models use, a parser with tools but no thinking or None): a model with
 # the first serves the cases that think, one with the second those that do not (nor is it told to)

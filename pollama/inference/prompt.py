@@ -19,7 +19,7 @@ from pollama.runner.protocol import Runner
 from pollama.store import Model
 
 __all__ = ["Messages", "Tools", "special_tokens", "chat_messages", "renderer_name", "render_chat_prompt",
-           "render_generate_prompt", "fit_messages"]
+           "renders_generate", "render_generate_prompt", "fit_messages"]
 
 Messages = list[dict[str, Any]]
 Tools = Sequence[Mapping[str, Any]] | None
@@ -121,10 +121,15 @@ def _generate_messages(model: Model, req: GenerateRequest, system: str | None) -
     return messages + [{"role": "user", "content": req.prompt}]
 
 
+def renders_generate(model: Model, req: GenerateRequest) -> bool:
+    """Whether /api/generate's prompt comes from the model's renderer (not raw, no template or suffix)."""
+    return bool(model.renderer) and not (req.raw or req.template or req.suffix)
+
+
 def render_generate_prompt(model: Model, req: GenerateRequest, think: Think) -> str:
     """/api/generate's prompt (not raw): the model's renderer, else the request's or the model's template
     and system prompt. `think`: the request's, or True for a thinking model."""
-    if model.renderer and not req.template and not req.suffix:
+    if renders_generate(model, req):
         messages = _generate_messages(model, req, req.system or model.system)
         return render_chat_prompt(model, messages, [], think)
     system = req.system if req.system is not None else model.system

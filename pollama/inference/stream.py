@@ -16,7 +16,13 @@ from pollama.api.types import ChatRequest, GenerateRequest, Think
 from pollama.grammar import grammar_for_format
 from pollama.inference.events import Done, Event, Metrics
 from pollama.inference.output import OutputParser, TemplateParser, output_parser, uses_harmony
-from pollama.inference.prompt import chat_messages, fit_messages, render_chat_prompt, render_generate_prompt
+from pollama.inference.prompt import (
+    chat_messages,
+    fit_messages,
+    render_chat_prompt,
+    render_generate_prompt,
+    renders_generate,
+)
 from pollama.runner.protocol import CompletionRequest, Finished, Runner
 from pollama.sched import Scheduler
 from pollama.store import Model, Store, load_model, parse_name
@@ -163,7 +169,10 @@ async def generate(sched: Scheduler, model: Model, req: GenerateRequest,
     parser = TemplateParser(model, thinking, None) if req.raw else output_parser(model, thinking, asked, None, None)
     parser.begin(prompt)
     async with sched.use(model, options, req.keep_alive) as (loaded, load_seconds):
-        tokens = list(req.context) + await loaded.runner.tokenize(prompt) if req.context else None
+        # a renderer writes the BOS it wants: its prompt is tokenized as written, as the chat's (the runner
+        # would add another to the text)
+        as_written = req.context or renders_generate(model, req)
+        tokens = list(req.context or []) + await loaded.runner.tokenize(prompt) if as_written else None
         body = _completion(prompt, tokens, options, grammar, parser, req)
         events = _run(loaded.runner, body, parser, t0, load_seconds, context=not req.raw)
         async with contextlib.aclosing(events):

@@ -203,3 +203,13 @@ def test_a_gpt_oss_model_gets_harmony(served: tuple[httpx.Client, Script]) -> No
     assert script.prompt().endswith("<|start|>assistant high")
     r = http.post("/api/generate", json={"model": "gpt-oss", "prompt": "hi", "stream": False})
     assert (r.json()["thinking"], r.json()["response"]) == (case["thinking"], case["content"])
+
+
+def test_generate_sends_the_renderers_bos_as_written(served: tuple[httpx.Client, Script]) -> None:
+    """DeepSeek's renderer writes its BOS: the prompt goes as tokens (the runner adds another to a text)."""
+    http, script = served
+    script.output = "Hello."
+    r = http.post("/api/generate", json={"model": "deepseek", "prompt": "hi", "think": False, "stream": False})
+    assert (r.status_code, r.json()["response"]) == (200, "Hello."), r.text
+    assert script.requests[-1].tokens is not None
+    assert script.prompt() == "<｜begin▁of▁sentence｜><｜User｜>hi<｜Assistant｜></think>"

@@ -213,3 +213,16 @@ def test_generate_sends_the_renderers_bos_as_written(served: tuple[httpx.Client,
     assert (r.status_code, r.json()["response"]) == (200, "Hello."), r.text
     assert script.requests[-1].tokens is not None
     assert script.prompt() == "<｜begin▁of▁sentence｜><｜User｜>hi<｜Assistant｜></think>"
+
+
+def test_anthropic_messages_return_thinking_and_tool_use(served: tuple[httpx.Client, Script]) -> None:
+    http, script = served
+    script.output = test_harmony.HANDLER_CASES[3]["output"]  # thinks, then calls functions.get_weather
+    fn = test_harmony.TOOLS[0]["function"]
+    r = http.post("/v1/messages", json={"model": "harmony", "max_tokens": 64, "messages": [HI],
+                                        "tools": [{"name": fn["name"], "input_schema": fn["parameters"]}]})
+    assert r.status_code == 200, r.text
+    blocks = r.json()["content"]
+    assert [b["type"] for b in blocks] == ["thinking", "tool_use"] and blocks[0]["thinking"] == "Need weather."
+    assert (blocks[1]["name"], blocks[1]["input"]) == ("get weather", {"location": "Paris"})
+    assert r.json()["stop_reason"] == "tool_use"

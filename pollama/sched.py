@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from pollama.api.duration import FOREVER, parse_duration
 from pollama.api.errors import APIError, BadRequest, ServerBusy
 from pollama.config import Settings
+from pollama.metrics import Metrics
 from pollama.runner.client import RunnerError, RunnerProcess
 from pollama.runner.protocol import Runner
 from pollama.store import Model, Store
@@ -134,9 +135,10 @@ def kv_bytes_per_token(model: Model) -> int:
 
 
 class Scheduler:
-    def __init__(self, store: Store, cfg: Settings) -> None:
+    def __init__(self, store: Store, cfg: Settings, metrics: Metrics | None = None) -> None:
         self.store = store
         self.cfg = cfg
+        self.metrics = metrics or Metrics()
         self.loaded: dict[tuple[str, ...], Loaded] = {}
         self.loading: dict[tuple[str, ...], Loading] = {}
         self.stopping: set[Loaded] = set()  # unloaded, their runner not yet exited
@@ -189,14 +191,18 @@ class Scheduler:
         """A runner for this request, held until `release`, and the seconds it waited for a load (0 if none).
         Cancelling it (the client left) leaves nothing behind."""
         key = self.runner_key(model, options, embedding)
-        waiting = self.pending + sum(max(0, lo.active - lo.parallel) for lo in self.loaded.values())
-        if waiting >= self.cfg.max_queue:
+        if self.waiting() >= self.cfg.max_queue:
+            self.metrics.rejected.inc()
             raise ServerBusy()
         self.pending += 1
         try:
             return await self._acquire(model, key, keep_alive)
         finally:
             self.pending -= 1
+
+    def waiting(self) -> int:
+        """Requests waiting for a load, for room, or for a free slot of their runner."""
+        return self.pending + sum(max(0, lo.active - lo.parallel) for lo in self.loaded.values())
 
     async def _acquire(self, model: Model, key: RunnerKey, keep_alive: float) -> tuple[Loaded, float]:
         t0 = time.perf_counter()
@@ -360,6 +366,7 @@ class Scheduler:
                            f"({_human_bytes(available)})")
         log.info("loading %s (ctx %d x %d slots, batch %d, threads %d)", model.name.display, key.num_ctx,
                  parallel, key.num_batch, key.num_thread)
+        label, t0 = model.name.display, time.perf_counter()
         try:
             runner = await RunnerProcess.start(
                 model.model_path, ctx=key.num_ctx, parallel=parallel, batch=key.num_batch,
@@ -367,7 +374,10 @@ class Scheduler:
                 flush_interval=self.cfg.stream_interval, timeout=self.cfg.load_timeout,
             )
         except RunnerError as e:
+            self.metrics.crashes.labels(label).inc()
             raise APIError(f"llama runner process has terminated: {e}", 500) from None
+        self.metrics.loads.labels(label).inc()
+        self.metrics.load_seconds.labels(label).observe(time.perf_counter() - t0)
         return Loaded(model=model, key=key, runner=runner, parallel=parallel, size=size)
 
     def _unload_soon(self, loaded: Loaded) -> asyncio.Task[None]:
@@ -381,6 +391,8 @@ class Scheduler:
         return self._spawn(self._stop(loaded))
 
     async def _stop(self, loaded: Loaded) -> None:
+        crashed = not loaded.runner.alive  # it exited before it was told to
+        (self.metrics.crashes if crashed else self.metrics.unloads).labels(loaded.name.display).inc()
         try:
             await loaded.runner.stop()
             log.info("unloaded %s", loaded.name.display)

@@ -23,8 +23,8 @@ from pollama.inference.prompt import (
     render_generate_prompt,
     renders_generate,
 )
-from pollama.runner.protocol import CompletionRequest, Finished, Runner
-from pollama.sched import Scheduler
+from pollama.runner.protocol import CompletionRequest, Finished
+from pollama.sched import Loaded, Scheduler
 from pollama.store import Model, Store, load_model, parse_name
 
 __all__ = ["resolve_model", "generate", "chat", "embed_texts"]
@@ -113,25 +113,25 @@ async def _load_only(sched: Scheduler, model: Model, options: dict[str, Any], ke
     return Done("load")
 
 
-def _done(final: Finished, t0: float, load_seconds: float, context: bool) -> Done:
-    metrics = Metrics(total_duration=int((time.perf_counter() - t0) * 1e9),
-                      load_duration=int(load_seconds * 1e9),
-                      prompt_eval_count=final.prompt_eval_count,
-                      prompt_eval_duration=final.prompt_eval_duration,
-                      eval_count=final.eval_count, eval_duration=final.eval_duration)
-    return Done(final.done_reason, final.stop_sequence, metrics, final.context if context else None)
+def _metrics(final: Finished, t0: float, load_seconds: float) -> Metrics:
+    return Metrics(total_duration=int((time.perf_counter() - t0) * 1e9), load_duration=int(load_seconds * 1e9),
+                   prompt_eval_count=final.prompt_eval_count, prompt_eval_duration=final.prompt_eval_duration,
+                   eval_count=final.eval_count, eval_duration=final.eval_duration)
 
 
-async def _run(runner: Runner, body: CompletionRequest, parser: OutputParser, t0: float,
+async def _run(sched: Scheduler, loaded: Loaded, body: CompletionRequest, parser: OutputParser, t0: float,
                load_seconds: float, context: bool = False) -> AsyncGenerator[Event, None]:
-    """The runner's output, parsed. Closing this closes the runner connection, which stops generating."""
-    async with contextlib.aclosing(runner.completion(body)) as replies:
+    """The runner's output, parsed (the server's metrics count it once, at the end). Closing this closes the
+    runner connection, which stops generating."""
+    async with contextlib.aclosing(loaded.runner.completion(body)) as replies:
         async for reply in replies:
             if isinstance(reply, Finished):
                 rest = parser.finish()
                 if not rest.empty:
                     yield rest
-                yield _done(reply, t0, load_seconds, context)
+                metrics = _metrics(reply, t0, load_seconds)
+                sched.metrics.generation(loaded.name.display, metrics)
+                yield Done(reply.done_reason, reply.stop_sequence, metrics, reply.context if context else None)
                 return
             delta = parser.add(reply.content)
             delta.logprobs = reply.logprobs
@@ -174,7 +174,7 @@ async def generate(sched: Scheduler, model: Model, req: GenerateRequest,
         as_written = req.context or renders_generate(model, req)
         tokens = list(req.context or []) + await loaded.runner.tokenize(prompt) if as_written else None
         body = _completion(prompt, tokens, options, grammar, parser, req)
-        events = _run(loaded.runner, body, parser, t0, load_seconds, context=not req.raw)
+        events = _run(sched, loaded, body, parser, t0, load_seconds, context=not req.raw)
         async with contextlib.aclosing(events):
             async for event in events:
                 yield event
@@ -205,7 +205,7 @@ async def chat(sched: Scheduler, model: Model, req: ChatRequest, t0: float | Non
                                             loaded.key.num_ctx)
         parser.begin(prompt)
         body = _completion(prompt, tokens, options, grammar, parser, req)
-        events = _run(loaded.runner, body, parser, t0, load_seconds)
+        events = _run(sched, loaded, body, parser, t0, load_seconds)
         async with contextlib.aclosing(events):
             async for event in events:
                 yield event
@@ -238,4 +238,5 @@ async def embed_texts(store: Store, sched: Scheduler, raw_name: str, texts: list
             v = v[:dimensions]
         vectors.append(_normalize(v) if normalize else v)
         count += r.prompt_eval_count
+    sched.metrics.prompt_tokens.labels(model.name.display).inc(count)
     return model, vectors, count, load_seconds

@@ -16,8 +16,11 @@ from pollama import __version__
 from pollama.api.errors import APIError
 from pollama.config import Settings
 from pollama.config import settings as read_settings
+from pollama.metrics import Metrics
 from pollama.sched import Scheduler
 from pollama.server import anthropic, generate, models, openai
+from pollama.server import metrics as server_metrics
+from pollama.server.metrics import RequestMetrics
 from pollama.server.middleware import install_middleware
 from pollama.server.openapi import install_openapi
 from pollama.store import Store
@@ -31,6 +34,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     """The server for `cfg` (the environment's settings when not given): at start-up it builds the Store and
     the Scheduler from it, and keeps it as `app.state.settings`."""
     cfg = cfg or read_settings()
+    metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,13 +45,15 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
             removed = app.state.store.prune()
             if removed:
                 log.info("pruned %d unused blobs", removed)
-        app.state.scheduler = scheduler = Scheduler(app.state.store, cfg)
+        app.state.scheduler = scheduler = Scheduler(app.state.store, cfg, metrics)
+        metrics.watch(scheduler)
         try:
             yield
         finally:
             await scheduler.shutdown()
 
     app = FastAPI(title="pollama", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.metrics = metrics
 
     @app.exception_handler(APIError)
     async def _api_error(_: Request, exc: APIError) -> Response:
@@ -73,10 +79,12 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     async def version() -> Response:
         return JSONResponse({"version": __version__})
 
-    for module in (models, generate, openai, anthropic):
+    for module in (models, generate, openai, anthropic, server_metrics):
         app.include_router(module.router)
     install_middleware(app, cfg)
     app.add_middleware(LastResort)
+    # outermost: it sees every answer, a refusal's too
+    app.add_middleware(RequestMetrics, metrics=metrics)
     install_openapi(app)
     return app
 

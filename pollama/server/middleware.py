@@ -115,7 +115,8 @@ class HostCheck:
 
 
 class APIKeyCheck:
-    """When POLLAMA_API_KEYS is set, /api and /v1 need `Authorization: Bearer <key>` (or x-api-key)."""
+    """When POLLAMA_API_KEYS is set, every path but `/` and /api/version (/api, /v1, /metrics) needs
+    `Authorization: Bearer <key>` (or x-api-key)."""
 
     OPEN = ("/", "/api/version")
 

@@ -46,7 +46,7 @@ def _done_fields(done: Done) -> dict[str, Any]:
                    prompt_eval_count=m.prompt_eval_count, prompt_eval_duration=m.prompt_eval_duration,
                    eval_count=m.eval_count, eval_duration=m.eval_duration)
     if done.rendered is not None:
-        out["debug_info"] = {"rendered_template": done.rendered}
+        out["_debug_info"] = {"rendered_template": done.rendered}
     return out
 
 

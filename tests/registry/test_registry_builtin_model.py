@@ -45,7 +45,7 @@ def test_a_pulled_model_renders_thinks_and_calls_tools(registry: Registry, tiny_
             assert shown["capabilities"] == ["completion", "thinking", "tools"]
 
             r = http.post("/api/chat", json={"model": model, "messages": HELLO, "_debug_render_only": True})
-            assert r.json()["debug_info"]["rendered_template"] == (
+            assert r.json()["_debug_info"]["rendered_template"] == (
                 "<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n<think>\n")
 
             script.output = "Need weather lookup</think>" + SF_TOOL_CALL

@@ -115,7 +115,7 @@ def test_harmony_renders_with_its_own_tool_names_and_maps_calls_back(served: tup
     http, script = served
     body = chat_body("harmony", test_harmony.TOOLS, None, None, stream=False)
     r = http.post("/api/chat", json={**body, "_debug_render_only": True})
-    assert r.json()["debug_info"]["rendered_template"] == "get_weather;hi"
+    assert r.json()["_debug_info"]["rendered_template"] == "get_weather;hi"
     script.output = test_harmony.HANDLER_CASES[3]["output"]  # a call to functions.get_weather
     http.post("/api/chat", json=body).raise_for_status()
     assert script.prompt() == "get_weather;hi"
@@ -195,7 +195,7 @@ def test_a_gpt_oss_model_gets_harmony(served: tuple[httpx.Client, Script]) -> No
     http, script = served
     assert "thinking" in http.post("/api/show", json={"model": "gpt-oss"}).json()["capabilities"]
     r = http.post("/api/chat", json={"model": "gpt-oss", "messages": [HI], "think": "max", "_debug_render_only": True})
-    assert r.json()["debug_info"]["rendered_template"] == "<|start|>user<|message|>hi<|end|><|start|>assistant high"
+    assert r.json()["_debug_info"]["rendered_template"] == "<|start|>user<|message|>hi<|end|><|start|>assistant high"
     case = test_harmony.HANDLER_CASES[0]  # thinking then final
     script.output = case["output"]
     lines = ndjson(http.post("/api/chat", json={"model": "gpt-oss", "messages": [HI], "think": "max"}))

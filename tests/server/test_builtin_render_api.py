@@ -87,7 +87,7 @@ def http(module_server, tiny_llama: Path) -> Iterator[httpx.Client]:  # type: ig
 def rendered(http: httpx.Client, path: str, body: dict[str, Any]) -> str:
     r = http.post(path, json={**body, "_debug_render_only": True, "stream": False})
     assert r.status_code == 200, r.text
-    return str(r.json()["debug_info"]["rendered_template"])
+    return str(r.json()["_debug_info"]["rendered_template"])
 
 
 def chat(http: httpx.Client, model: str, messages: list[dict[str, Any]], tools: Any = None,

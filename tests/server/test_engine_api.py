@@ -91,11 +91,14 @@ def test_chat(http: httpx.Client) -> None:
     assert chunks[-1]["done"] and all("message" in c for c in chunks)
 
 
-def test_debug_render_only(http: httpx.Client) -> None:
-    r = http.post("/api/chat", json={"model": "tiny", "stream": False, "_debug_render_only": True,
-                                     "messages": [{"role": "user", "content": "ping"}]})
+@pytest.mark.parametrize("path, body", [("/api/chat", {"messages": [{"role": "user", "content": "ping"}]}),
+                                        ("/api/generate", {"prompt": "ping"})])
+def test_debug_render_only_answers_under_ollamas_key(http: httpx.Client, path: str, body: dict) -> None:
+    r = http.post(path, json={"model": "tiny", "stream": False, "_debug_render_only": True, **body})
     assert r.status_code == 200
-    assert "<|im_start|>user\nping<|im_end|>" in r.json()["debug_info"]["rendered_template"]
+    answer = r.json()
+    assert "<|im_start|>user\nping<|im_end|>" in answer["_debug_info"]["rendered_template"]
+    assert "debug_info" not in answer and answer["done"] is True
 
 
 def test_load_unload_and_ps(http: httpx.Client) -> None:

@@ -34,7 +34,7 @@ def chat(http: httpx.Client, **body: object) -> httpx.Response:
 def rendered(http: httpx.Client, **body: object) -> str:
     r = chat(http, _debug_render_only=True, **body)
     assert r.status_code == 200, r.text
-    return r.json()["debug_info"]["rendered_template"]
+    return r.json()["_debug_info"]["rendered_template"]
 
 
 def test_capabilities_come_from_the_template(http: httpx.Client) -> None:
@@ -73,7 +73,7 @@ def test_model_system_and_messages_apply(http: httpx.Client) -> None:
 def test_generate_uses_the_legacy_variables(http: httpx.Client) -> None:
     r = http.post("/api/generate", json={"model": "llama32", "prompt": "Why?", "system": "S", "stream": False,
                                          "_debug_render_only": True})
-    assert r.json()["debug_info"]["rendered_template"] == (
+    assert r.json()["_debug_info"]["rendered_template"] == (
         "<|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|><|start_header_id|>user<|end_header_id|>"
         "\n\nWhy?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n")
 
@@ -208,7 +208,7 @@ def test_gguf_only_model_renders_its_jinja_chat_template(http: httpx.Client) -> 
     assert default_system.startswith("<|im_start|>system\nYou are a helpful AI assistant named SmolLM")
     g = http.post("/api/generate", json={"model": "jinja", "prompt": "Hi", "system": "Be brief.", "stream": False,
                                          "_debug_render_only": True})
-    assert g.json()["debug_info"]["rendered_template"] == rendered(http, model="jinja", messages=messages)
+    assert g.json()["_debug_info"]["rendered_template"] == rendered(http, model="jinja", messages=messages)
 
 
 def test_template_that_fails_at_execution_is_a_400(http: httpx.Client) -> None:

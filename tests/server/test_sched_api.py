@@ -144,7 +144,7 @@ def test_cli_ps_and_stop(srv: Server, http: httpx.Client) -> None:
 def render(http: httpx.Client, **body: object) -> str:
     r = http.post("/api/generate", json={"stream": False, "_debug_render_only": True, **body})
     assert r.status_code == 200, r.text
-    return r.json()["debug_info"]["rendered_template"]
+    return r.json()["_debug_info"]["rendered_template"]
 
 
 def test_suffix_fills_in_the_middle(http: httpx.Client) -> None:

@@ -15,8 +15,9 @@ from fixtures.tiny_gguf import make_tiny_llama
 from pollama.api.types import ChatRequest, CreateRequest
 from pollama.create import create_model
 from pollama.inference import Delta, Event, chat, merge, resolve_model
+from pollama.metrics import Metrics
 from pollama.runner.protocol import CompletionRequest, Finished, Piece
-from pollama.store import Store
+from pollama.store import Store, parse_name
 
 TEMPLATE = (Path(__file__).parent / "templates" / "qwen3.gotmpl").read_text().rstrip("\n")
 
@@ -39,12 +40,14 @@ class FakeRunner:
 class FakeLoaded:
     def __init__(self, runner: FakeRunner) -> None:
         self.runner = runner
+        self.name = parse_name("fake")
         self.key = type("K", (), {"num_ctx": 4096})()
 
 
 class FakeScheduler:
     def __init__(self, runner: FakeRunner) -> None:
         self.loaded = FakeLoaded(runner)
+        self.metrics = Metrics()
 
     def keep_alive_of(self, value: Any) -> float:
         return 300.0

@@ -12,7 +12,8 @@ from pollama.api.errors import BadRequest
 
 __all__ = [
     "Message", "ToolCall", "Tool", "GenerateRequest", "ChatRequest", "EmbedRequest", "EmbeddingsRequest",
-    "CreateRequest", "ShowRequest", "CopyRequest", "DeleteRequest", "PullRequest", "PushRequest",
+    "TokenizeRequest", "DetokenizeRequest", "CreateRequest", "ShowRequest", "CopyRequest", "DeleteRequest",
+    "PullRequest", "PushRequest",
     "parse_request", "json_object", "ModelRef", "MAX_JSON_DEPTH", "MAX_MESSAGES",
 ]
 
@@ -126,6 +127,23 @@ class EmbedRequest(ModelRef):
 
 class EmbeddingsRequest(ModelRef):
     prompt: str = ""
+    options: dict[str, Any] | None = None
+    keep_alive: str | int | float | None = None
+
+
+class TokenizeRequest(ModelRef):
+    """/api/tokenize: `parse_special` reads special-token text (`<|im_start|>`) as those tokens,
+    `add_special` adds what the model adds around a prompt (BOS, EOS), as llama-server's /tokenize."""
+
+    content: str = ""
+    add_special: bool = False
+    parse_special: bool = True
+    options: dict[str, Any] | None = None
+    keep_alive: str | int | float | None = None
+
+
+class DetokenizeRequest(ModelRef):
+    tokens: list[int] = Field(default_factory=list)
     options: dict[str, Any] | None = None
     keep_alive: str | int | float | None = None
 

@@ -18,7 +18,7 @@ from pollama.config import Settings
 from pollama.config import settings as read_settings
 from pollama.metrics import Metrics
 from pollama.sched import Scheduler
-from pollama.server import anthropic, generate, models, openai
+from pollama.server import anthropic, generate, models, openai, tokenize
 from pollama.server import metrics as server_metrics
 from pollama.server.metrics import RequestMetrics
 from pollama.server.middleware import install_middleware
@@ -79,7 +79,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     async def version() -> Response:
         return JSONResponse({"version": __version__})
 
-    for module in (models, generate, openai, anthropic, server_metrics):
+    for module in (models, generate, openai, anthropic, tokenize, server_metrics):
         app.include_router(module.router)
     install_middleware(app, cfg)
     app.add_middleware(LastResort)

@@ -27,6 +27,8 @@ REQUEST_BODIES: dict[tuple[str, str], type] = {
     ("POST", "/api/chat"): types.ChatRequest,
     ("POST", "/api/embed"): types.EmbedRequest,
     ("POST", "/api/embeddings"): types.EmbeddingsRequest,
+    ("POST", "/api/tokenize"): types.TokenizeRequest,
+    ("POST", "/api/detokenize"): types.DetokenizeRequest,
     ("POST", "/api/show"): types.ShowRequest,
     ("POST", "/api/create"): types.CreateRequest,
     ("POST", "/api/copy"): types.CopyRequest,

@@ -42,6 +42,8 @@ class Metrics:
                               "A generation's mean decode time per output token after the first",
                               ["model"], buckets=_TPOT_BUCKETS, registry=r)
         self.prompt_tokens = Counter("pollama_prompt_tokens", "Prompt tokens evaluated", ["model"], registry=r)
+        self.cached_tokens = Counter("pollama_prompt_cached_tokens", "Prompt tokens served from the prefix cache",
+                                     ["model"], registry=r)
         self.generated_tokens = Counter("pollama_generation_tokens", "Tokens generated", ["model"], registry=r)
         self.rejected = Counter("pollama_queue_rejections", "Requests refused with 503: the queue was full",
                                 registry=r)
@@ -55,9 +57,10 @@ class Metrics:
     def watch(self, scheduler: Scheduler) -> None:
         self.registry.register(_SchedulerGauges(scheduler))
 
-    def generation(self, model: str, timings: Timings) -> None:
-        """One finished generation, from its Done's metrics."""
+    def generation(self, model: str, timings: Timings, cached: int) -> None:
+        """One finished generation, from its Done's metrics and the prompt tokens it found cached."""
         self.prompt_tokens.labels(model).inc(timings.prompt_eval_count)
+        self.cached_tokens.labels(model).inc(cached)
         self.generated_tokens.labels(model).inc(timings.eval_count)
         self.ttft.labels(model).observe((timings.total_duration - timings.eval_duration) * _NS)
         if timings.eval_count > 1:

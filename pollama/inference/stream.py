@@ -130,7 +130,7 @@ async def _run(sched: Scheduler, loaded: Loaded, body: CompletionRequest, parser
                 if not rest.empty:
                     yield rest
                 metrics = _metrics(reply, t0, load_seconds)
-                sched.metrics.generation(loaded.name.display, metrics)
+                sched.metrics.generation(loaded.name.display, metrics, reply.prompt_cached_count)
                 yield Done(reply.done_reason, reply.stop_sequence, metrics, reply.context if context else None)
                 return
             delta = parser.add(reply.content)

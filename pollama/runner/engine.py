@@ -84,6 +84,7 @@ class _Slot:
     generated: list[int] = field(default_factory=list)
     stream: TextStream | None = None
     n_prompt_eval: int = 0
+    n_cached: int = 0  # prompt tokens the request found in this slot's cache
     t_start: int = 0
     t_first: int = 0
     trig_buf: str = ""
@@ -239,6 +240,7 @@ class Engine:
         s.generated = []
         s.stream = TextStream(req.opts.stop)
         s.n_prompt_eval = 0
+        s.n_cached = common
         s.t_start = time.perf_counter_ns()
         s.t_first = 0
         s.trig_buf = ""
@@ -441,7 +443,7 @@ class Engine:
             self._send(s)
         now = time.perf_counter_ns()
         first = s.t_first or now
-        done = Finished(done_reason=reason, prompt_eval_count=s.n_prompt_eval,
+        done = Finished(done_reason=reason, prompt_eval_count=s.n_prompt_eval, prompt_cached_count=s.n_cached,
                         prompt_eval_duration=first - s.t_start, eval_count=len(s.generated),
                         eval_duration=now - first, context=req.tokens + s.generated,
                         stop_sequence=s.stream.matched)

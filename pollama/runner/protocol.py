@@ -197,10 +197,12 @@ class Piece:
 @dataclass(frozen=True, slots=True)
 class Finished:
     """The last line of a completion. `context` is the prompt and the generated tokens; `stop_sequence` is
-    the stop string that ended it, if one did. Durations are in nanoseconds."""
+    the stop string that ended it, if one did; `prompt_cached_count`: the prompt's tokens that were in the
+    cache already (not evaluated). Durations are in nanoseconds."""
 
     done_reason: str = "stop"
     prompt_eval_count: int = 0
+    prompt_cached_count: int = 0
     prompt_eval_duration: int = 0
     eval_count: int = 0
     eval_duration: int = 0

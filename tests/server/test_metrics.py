@@ -97,6 +97,21 @@ def test_counters_move_by_what_a_known_sequence_adds(srv: Server, gate: LoadGate
     assert value(after, "pollama_requests_running") == value(after, "pollama_requests_waiting") == 0
 
 
+def test_prompt_tokens_served_from_the_prefix_cache(srv: Server, gate: LoadGate) -> None:
+    gate.open()
+    body = {"prompt": "the same prompt, twice in a row", "options": SHORT}
+    with client(srv) as c:
+        before = scrape(c)
+        done = [generate(c, **body).json() for _ in range(2)]  # one slot: the second finds the first's prompt
+        after = scrape(c)
+    prompts = [len(d["context"]) - d["eval_count"] for d in done]
+    cached = [p - d["prompt_eval_count"] for p, d in zip(prompts, done, strict=True)]
+    assert prompts[0] == prompts[1] and cached[1] == prompts[1] - 1  # the last prompt token is evaluated again
+    moved = value(after, "pollama_prompt_cached_tokens_total", model=MODEL) - \
+        value(before, "pollama_prompt_cached_tokens_total", model=MODEL)
+    assert moved == sum(cached)
+
+
 def test_a_crashed_runner_and_an_unload_are_counted(srv: Server, gate: LoadGate) -> None:
     gate.open()
     with client(srv) as c:

@@ -27,7 +27,7 @@ from pollama.runner.protocol import CompletionRequest, Finished
 from pollama.sched import Loaded, Scheduler
 from pollama.store import Model, Store, load_model, parse_name
 
-__all__ = ["resolve_model", "generate", "chat", "embed_texts"]
+__all__ = ["resolve_model", "model_options", "generate", "chat", "embed_texts"]
 
 
 async def resolve_model(store: Store, raw: str) -> Model:
@@ -37,7 +37,8 @@ async def resolve_model(store: Store, raw: str) -> Model:
 
 
 # ---- checks every surface shares -----------------------------------------------------------------
-def _options(model: Model, request_options: dict[str, Any] | None) -> dict[str, Any]:
+def model_options(model: Model, request_options: dict[str, Any] | None) -> dict[str, Any]:
+    """The options a request runs with: the model's PARAMETERs overridden by the request's (checked; a 400)."""
     try:
         return merge_options(model.params, validate_options(request_options or {}))
     except OptionsError as e:
@@ -153,7 +154,7 @@ async def generate(sched: Scheduler, model: Model, req: GenerateRequest,
     t0 = t0 or time.perf_counter()
     _check_generate(model, req)
     thinking = _thinking_enabled(model, req.model_name, req.think)
-    options = _options(model, req.options)
+    options = model_options(model, req.options)
     sched.keep_alive_of(req.keep_alive)  # a bad duration is refused before anything happens
     if not req.prompt and not req.images and not req.suffix:
         yield await _load_only(sched, model, options, req.keep_alive)
@@ -187,7 +188,7 @@ async def chat(sched: Scheduler, model: Model, req: ChatRequest, t0: float | Non
     t0 = t0 or time.perf_counter()
     _check_chat(model, req)
     thinking = _thinking_enabled(model, req.model_name, req.think)
-    options = _options(model, req.options)
+    options = model_options(model, req.options)
     sched.keep_alive_of(req.keep_alive)
     if not req.messages:
         yield await _load_only(sched, model, options, req.keep_alive)
@@ -223,7 +224,7 @@ async def embed_texts(store: Store, sched: Scheduler, raw_name: str, texts: list
                       keep_alive: Any = None) -> tuple[Model, list[list[float]], int, float]:
     """(model, vectors, prompt tokens, load seconds)."""
     model = await resolve_model(store, raw_name)
-    opts = _options(model, options)
+    opts = model_options(model, options)
     if dimensions is not None and dimensions <= 0:
         raise BadRequest("dimensions must be a positive number")
     if sched.keep_alive_of(keep_alive) == 0 and not texts:

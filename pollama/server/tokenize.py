@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 
 from pollama.api.types import DetokenizeRequest, TokenizeRequest, parse_request
 from pollama.inference import resolve_model
-from pollama.inference.stream import _options as request_options
+from pollama.inference.stream import model_options
 from pollama.runner.client import RunnerProcess
 from pollama.server.streaming import until_disconnected
 
@@ -32,7 +32,7 @@ async def _with_runner(request: Request, req: TokenizeRequest | DetokenizeReques
     embedding model's runner for an embedding model, a generation runner otherwise."""
     store, sched = request.app.state.store, request.app.state.scheduler
     model = await resolve_model(store, req.model_name)
-    options = request_options(model, req.options)
+    options = model_options(model, req.options)
 
     async def work() -> T:
         embedding = "embedding" in model.capabilities

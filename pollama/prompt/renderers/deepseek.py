@@ -6,19 +6,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pollama.prompt.apijson import arguments_value, marshal, tool_value
+from pollama.prompt.parsers.deepseek import (  # the tool-call tokens, one list for both directions
+    CALL_BEGIN,
+    CALL_END,
+    CALLS_BEGIN,
+    CALLS_END,
+    OUTPUT_BEGIN,
+    OUTPUT_END,
+    SEP,
+)
 from pollama.prompt.renderers import Think, register
 
 BOS = "<｜begin▁of▁sentence｜>"
 EOS = "<｜end▁of▁sentence｜>"
 USER = "<｜User｜>"
 ASSISTANT = "<｜Assistant｜>"
-CALLS_BEGIN = "<｜tool▁calls▁begin｜>"
-CALLS_END = "<｜tool▁calls▁end｜>"
-CALL_BEGIN = "<｜tool▁call▁begin｜>"
-CALL_END = "<｜tool▁call▁end｜>"
-SEP = "<｜tool▁sep｜>"
-OUTPUT_BEGIN = "<｜tool▁output▁begin｜>"
-OUTPUT_END = "<｜tool▁output▁end｜>"
 
 TOOLS_HEADER = "\n\n## Tools\nYou have access to the following tools:\n"
 TOOLS_FOOTER = (

@@ -96,6 +96,12 @@ def _int_env(name: str, default: int) -> int:
         return default
 
 
+def _choice_env(name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, or "" when unset or not one of them (as _int_env, a bad value is the default)."""
+    value = os.environ.get(name, "").strip().lower()
+    return value if value in choices else ""
+
+
 def _bool_env(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -119,6 +125,7 @@ class Settings:
     api_keys: tuple[str, ...]
     load_timeout: float | None  # seconds; None: wait for as long as a load takes
     stream_interval: float  # seconds between a stream's reply lines, at most (POLLAMA_STREAM_INTERVAL)
+    speculative: str = ""  # OLLAMA_SPECULATIVE: "off" | "ngram" | "draft"; "": unset
 
 
 def settings() -> Settings:
@@ -143,4 +150,5 @@ def settings() -> Settings:
         api_keys=keys,
         load_timeout=load_timeout if 0 < load_timeout < math.inf else None,  # as Ollama: 0 or less is no limit
         stream_interval=stream_interval if stream_interval < math.inf else 0.04,
+        speculative=_choice_env("OLLAMA_SPECULATIVE", ("off", "ngram", "draft")),
     )

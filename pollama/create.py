@@ -1,5 +1,5 @@
 """Build a model from a create request: from a model, a GGUF blob or a safetensors folder, plus
-template / system / parameters / messages / license / adapters, optionally quantized.
+template / system / parameters / messages / license / adapters / a draft model, optionally quantized.
 
 Nothing partial is left behind: blobs written by a failed create that no manifest references are
 removed, and the manifest is written last. Overwriting a model removes the layers of the version it
@@ -23,7 +23,7 @@ from pollama.api.errors import BadRequest, ModelNotFound
 from pollama.api.options import OptionsError, parse_parameter, validate_options
 from pollama.api.types import CreateRequest
 from pollama.convert import ConvertError, convert_safetensors
-from pollama.gguf import GGUFError, human_number, is_gguf, read_gguf
+from pollama.gguf import GGUFError, draft_mismatch, human_number, is_gguf, read_gguf
 from pollama.modelfile import ModelfileError, is_semver, parse
 from pollama.prompt.gotemplate import Template, TemplateError
 from pollama.prompt.parsers import parser_for
@@ -101,7 +101,7 @@ class _Builder:
         return self.store.blob_path(digest)
 
     def ordered(self) -> list[Layer]:
-        order = ("model", "projector", "adapter", "template", "system", "params", "messages", "license")
+        order = ("model", "projector", "adapter", "draft", "template", "system", "params", "messages", "license")
         return [layer for kind in order for layer in self.layers.get(kind, [])]
 
 
@@ -128,7 +128,7 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
     """Async generator of Ollama's create progress objects; raises APIError on bad input."""
     req, name = _checked_request(req)
     params = _check_params(req.parameters)
-    inherited = {"requires": _check_requires(req.requires), **_check_builtins(req)}
+    inherited = {"requires": _check_requires(req.requires), "draft": req.draft or None, **_check_builtins(req)}
     quant = req.quantize or req.quantization
     if quant:
         _check_quantize(store, req, quant)
@@ -152,6 +152,8 @@ async def create_model(store: Store, req: CreateRequest) -> AsyncIterator[dict[s
                 yield status
         if req.adapters:
             _add_adapters(builder, req.adapters)
+        if req.draft:
+            _add_draft(store, builder, req.draft)
         for status in _add_text_layers(builder, _texts(base, req, params)):
             yield status
         config_layer = _write_config(store, builder, base, inherited)
@@ -191,11 +193,11 @@ def _load_base(store: Store, source: str, hold: Hold) -> Model:
 
 
 def _use_base(builder: _Builder, base: Model) -> Iterator[dict[str, Any]]:
-    """Take the base model's weight layers (model, projector, adapter)."""
+    """Take the base model's weight layers (model, projector, adapter, draft)."""
     yield _status("reading model metadata")
     for layer in base.manifest.layers:
         kind = layer.media_type.rsplit(".", 1)[-1]
-        if kind in ("model", "projector", "adapter"):
+        if kind in ("model", "projector", "adapter", "draft"):
             builder.layers.setdefault(kind, []).append(layer)
     for layer in base.manifest.layers:
         yield _status(f"using existing layer {layer.digest}")
@@ -210,6 +212,27 @@ def _add_adapters(builder: _Builder, adapters: dict[str, str]) -> None:
             raise BadRequest(f"adapter {fname} is not a GGUF file (safetensors adapters are not supported)")
         layers.append(Layer(MEDIA["adapter"], check_digest(digest), path.stat().st_size))
     builder.set("adapter", builder.layers.get("adapter", []) + layers)
+
+
+def _add_draft(store: Store, builder: _Builder, ref: str) -> None:
+    """DRAFT: a model in the store or an uploaded GGUF blob (`sha256:...`), whose vocabulary must be the
+    model's (llama-server's test) for its tokens to be checked by the model."""
+    if ref.lstrip("@").startswith(("sha256:", "sha256-")):
+        digest = check_digest(ref.lstrip("@"))
+        path = builder.blob(digest, "draft")
+    else:
+        draft = _load_base(store, ref, builder.hold)
+        if draft.model_path is None or draft.model_digest is None:
+            raise BadRequest(f"draft model '{ref}' has no model layer")
+        path, digest = draft.model_path, draft.model_digest
+    target = store.blob_path(builder.layers["model"][0].digest)
+    try:
+        why = draft_mismatch(read_gguf(target, arrays=True, tensors=False), read_gguf(path, arrays=True, tensors=False))
+    except GGUFError as e:
+        why = f"not a GGUF model ({e})"
+    if why:
+        raise BadRequest(f"draft model '{ref}' cannot draft for this model: {why}")
+    builder.set("draft", [Layer(MEDIA["draft"], digest, path.stat().st_size)])
 
 
 def _texts(base: Model | None, req: CreateRequest, params: dict[str, Any]) -> dict[str, list[bytes]]:

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 import gguf as _gguf
 
-__all__ = ["GGUFInfo", "GGUFError", "read_gguf", "human_number", "file_type_name", "is_gguf"]
+__all__ = ["GGUFInfo", "GGUFError", "read_gguf", "human_number", "file_type_name", "is_gguf", "draft_mismatch"]
 
 _MAGIC = b"GGUF"
 _T = _gguf.GGUFValueType
@@ -23,6 +23,8 @@ _SCALAR = {
     _T.FLOAT32: "<f", _T.BOOL: "<?", _T.UINT64: "<Q", _T.INT64: "<q", _T.FLOAT64: "<d",
 }
 _SMALL_ARRAY = 64  # arrays longer than this are elided unless `arrays=True`
+_VOCAB_SIZE_SLACK = 128  # llama-server's SPEC_VOCAB_MAX_SIZE_DIFFERENCE
+_VOCAB_CHECK_START = 5  # llama-server's SPEC_VOCAB_CHECK_START_TOKEN_ID
 
 
 class GGUFError(ValueError):
@@ -101,6 +103,28 @@ class GGUFInfo:
             out[k] = [] if (k in self.elided and not verbose) else v
         out["general.parameter_count"] = self.parameter_count
         return dict(sorted(out.items()))
+
+
+def draft_mismatch(target: GGUFInfo, draft: GGUFInfo) -> str | None:
+    """Why `draft` cannot be a draft model for `target` (llama-server's vocabulary test: same tokenizer type,
+    BOS and EOS, sizes within 128, the same token texts from id 5 on), or None. Read both with arrays=True."""
+    if draft.is_embedding_model:
+        return "it is an embedding model"
+    if target.get("tokenizer.ggml.model") != draft.get("tokenizer.ggml.model"):
+        return "its tokenizer type differs from the model's"
+    ours, theirs = target.get("tokenizer.ggml.tokens") or [], draft.get("tokenizer.ggml.tokens") or []
+    if not ours or not theirs:
+        return "a vocabulary is missing"
+    if abs(len(ours) - len(theirs)) > _VOCAB_SIZE_SLACK:
+        return f"its vocabulary has {len(theirs)} tokens, the model's {len(ours)}"
+    for key, label in (("tokenizer.ggml.bos_token_id", "BOS"), ("tokenizer.ggml.eos_token_id", "EOS")):
+        if target.get(key) != draft.get(key):
+            return f"its {label} token differs from the model's"
+    n = min(len(ours), len(theirs))
+    for i in range(_VOCAB_CHECK_START, n):
+        if ours[i] != theirs[i]:
+            return f"token {i} differs ({ours[i]!r} vs {theirs[i]!r})"
+    return None
 
 
 def file_type_name(ft: int) -> str:

@@ -121,9 +121,10 @@ class Modelfile:
 
     def request_fields(self) -> dict[str, Any]:
         """The /api/create fields these instructions set, FROM and ADAPTER aside (they name files): template,
-        system, requires, renderer, parser, license, parameters, messages; only those present."""
-        fields: dict[str, Any] = {key: self.get(key) for key in ("template", "system", "requires", "renderer", "parser")
-                                  if self.get(key) is not None}
+        system, requires, renderer, parser, draft (a model name or blob digest), license, parameters, messages;
+        only those present."""
+        fields: dict[str, Any] = {key: self.get(key) for key in ("template", "system", "requires", "renderer", "parser",
+                                                                 "draft") if self.get(key) is not None}
         for key, value in (("license", self.all("license")), ("parameters", self.parameters()),
                            ("messages", self.messages())):
             if value:
@@ -312,11 +313,14 @@ def render_show_modelfile(
     requires: str | None = None,
     renderer: str | None = None,
     parser: str | None = None,
+    draft: str | None = None,
 ) -> str:
-    """What `ollama show --modelfile` prints: Ollama's header, then FROM, ADAPTER, TEMPLATE,
-    SYSTEM, RENDERER, PARSER, PARAMETER (sorted by name), LICENSE, MESSAGE and REQUIRES lines."""
+    """What `ollama show --modelfile` prints: Ollama's header, then FROM, ADAPTER, (pollama's) DRAFT,
+    TEMPLATE, SYSTEM, RENDERER, PARSER, PARAMETER (sorted by name), LICENSE, MESSAGE and REQUIRES lines."""
     commands = [Command("model", from_)]
     commands += [Command("adapter", a) for a in adapters or ()]
+    if draft:
+        commands.append(Command("draft", draft))
     if template is not None:
         commands.append(Command("template", template))
     if system:

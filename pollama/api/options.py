@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_OPTIONS",
     "DEPRECATED_OPTIONS",
     "OPTION_TYPES",
+    "CHOICES",
     "RUNNER_OPTIONS",
     "OptionsError",
     "default_options",
@@ -52,7 +53,13 @@ OPTION_TYPES: dict[str, type] = {
     "presence_penalty": float,
     "frequency_penalty": float,
     "stop": list,
+    # Speculative decoding (pollama; llama-server's names): "off" | "ngram" | "draft", and the draft sizes
+    "speculative": str,
+    "draft_max": int,
+    "draft_min": int,
+    "draft_p_min": float,
 }
+CHOICES: dict[str, tuple[str, ...]] = {"speculative": ("off", "ngram", "draft")}
 
 RUNNER_OPTIONS: frozenset[str] = frozenset(
     {"num_ctx", "num_batch", "num_gpu", "main_gpu", "use_mmap", "num_thread"}
@@ -135,9 +142,18 @@ def _parse_go_float(text: str) -> float | None:
     return None  # also "inf" / "nan": Go parses them, but they cannot be stored as JSON
 
 
+def _check_choice(name: str, value: str) -> str:
+    choices = CHOICES.get(name)
+    if choices is not None and value not in choices:
+        raise OptionsError(f"option {_go_quote(name)} must be one of {', '.join(choices)}")
+    return value
+
+
 def _parse_text(name: str, kind: type, text: str) -> Any:
     if kind is list:
         return text
+    if kind is str:
+        return _check_choice(name, text)
     if kind is int:
         if _GO_INT.fullmatch(text) and _INT64_MIN <= int(text) <= _INT64_MAX:
             return int(text)
@@ -212,6 +228,10 @@ def _json_value(key: str, kind: type, val: Any) -> Any:
         if isinstance(val, bool):
             return val
         raise OptionsError(f"option {_go_quote(key)} must be of type boolean")
+    if kind is str:
+        if isinstance(val, str):
+            return _check_choice(key, val)
+        raise OptionsError(f"option {_go_quote(key)} must be of type string")
     if isinstance(val, str):
         return [val]
     if not isinstance(val, list | tuple):

@@ -162,6 +162,7 @@ class CreateRequest(ModelRef):
     requires: str | None = None
     renderer: str | None = None
     parser: str | None = None
+    draft: str | None = None  # pollama: a model name or an uploaded GGUF's digest (Modelfile DRAFT)
     modelfile: str | None = None
     stream: bool | None = None
 

@@ -45,6 +45,10 @@ def summary(final: dict[str, Any]) -> str:
     if e_dur > 0:
         lines.append(f"eval duration:        {format_duration(e_dur)}")
         lines.append(f"eval rate:            {e_count / (e_dur / 1e9):.2f} tokens/s")
+    drafted, accepted = int(final.get("draft_tokens") or 0), int(final.get("draft_accepted_tokens") or 0)
+    if drafted > 0:
+        lines.append(f"draft tokens:         {drafted} token(s), {accepted} accepted")
+        lines.append(f"draft acceptance:     {100 * accepted / drafted:.1f}%")
     return "".join(line + "\n" for line in lines)
 
 

@@ -176,7 +176,11 @@ def _create_request(client: Client, name: str, path: Path) -> dict[str, Any]:
         adapters[a_path.name if a_path.is_file() else f"adapter{i}"] = client.upload_blob(a_path)
     if adapters:
         body["adapters"] = adapters
-    return {**body, **mf.request_fields()}
+    fields = mf.request_fields()
+    draft_file = local(fields["draft"]) if fields.get("draft") else None
+    if draft_file is not None and draft_file.is_file():  # DRAFT names a GGUF file, not a model
+        fields["draft"] = client.upload_blob(draft_file)
+    return {**body, **fields}
 
 
 def create_model(client: Client, name: str, modelfile: Path, quantize: str | None = None) -> int:

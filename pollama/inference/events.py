@@ -30,7 +30,8 @@ class Delta:
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
-    """Counts, and durations in nanoseconds (total: since the request arrived)."""
+    """Counts, and durations in nanoseconds (total: since the request arrived). `draft_tokens`: tokens
+    speculative decoding proposed, `draft_accepted_tokens`: those the model confirmed (0 when it did not run)."""
 
     total_duration: int = 0
     load_duration: int = 0
@@ -38,6 +39,8 @@ class Metrics:
     prompt_eval_duration: int = 0
     eval_count: int = 0
     eval_duration: int = 0
+    draft_tokens: int = 0
+    draft_accepted_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)

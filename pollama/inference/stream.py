@@ -45,6 +45,19 @@ def model_options(model: Model, request_options: dict[str, Any] | None) -> dict[
         raise BadRequest(str(e)) from None
 
 
+def _speculation(sched: Scheduler, model: Model, options: dict[str, Any]) -> dict[str, Any]:
+    """Fill in the `speculative` option when neither the request nor the model's PARAMETERs set it: a model
+    with a DRAFT drafts unless OLLAMA_SPECULATIVE is "off"; any other model uses OLLAMA_SPECULATIVE's
+    "ngram" or "off" (its "draft" cannot apply there)."""
+    if options.get("speculative") is None:
+        default = sched.cfg.speculative
+        if model.draft_path is not None:
+            options["speculative"] = "off" if default == "off" else "draft"
+        else:
+            options["speculative"] = "ngram" if default == "ngram" else "off"
+    return options
+
+
 def _require(model: Model, raw_name: str, capability: str, verb: str) -> None:
     if capability not in model.capabilities:
         raise BadRequest(f'"{raw_name}" does not support {verb}')
@@ -117,7 +130,8 @@ async def _load_only(sched: Scheduler, model: Model, options: dict[str, Any], ke
 def _metrics(final: Finished, t0: float, load_seconds: float) -> Metrics:
     return Metrics(total_duration=int((time.perf_counter() - t0) * 1e9), load_duration=int(load_seconds * 1e9),
                    prompt_eval_count=final.prompt_eval_count, prompt_eval_duration=final.prompt_eval_duration,
-                   eval_count=final.eval_count, eval_duration=final.eval_duration)
+                   eval_count=final.eval_count, eval_duration=final.eval_duration,
+                   draft_tokens=final.draft_tokens, draft_accepted_tokens=final.draft_accepted_tokens)
 
 
 async def _run(sched: Scheduler, loaded: Loaded, body: CompletionRequest, parser: OutputParser, t0: float,
@@ -154,7 +168,7 @@ async def generate(sched: Scheduler, model: Model, req: GenerateRequest,
     t0 = t0 or time.perf_counter()
     _check_generate(model, req)
     thinking = _thinking_enabled(model, req.model_name, req.think)
-    options = model_options(model, req.options)
+    options = _speculation(sched, model, model_options(model, req.options))
     sched.keep_alive_of(req.keep_alive)  # a bad duration is refused before anything happens
     if not req.prompt and not req.images and not req.suffix:
         yield await _load_only(sched, model, options, req.keep_alive)
@@ -188,7 +202,7 @@ async def chat(sched: Scheduler, model: Model, req: ChatRequest, t0: float | Non
     t0 = t0 or time.perf_counter()
     _check_chat(model, req)
     thinking = _thinking_enabled(model, req.model_name, req.think)
-    options = model_options(model, req.options)
+    options = _speculation(sched, model, model_options(model, req.options))
     sched.keep_alive_of(req.keep_alive)
     if not req.messages:
         yield await _load_only(sched, model, options, req.keep_alive)

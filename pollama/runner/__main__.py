@@ -33,6 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--flush-interval", type=float, default=0.0,
                    help="seconds between a request's reply lines, at most (0: a line per token)")
     p.add_argument("--lora", action="append", default=[], help="LoRA adapter GGUF (repeatable)")
+    p.add_argument("--draft", help="draft model GGUF for speculative decoding")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     return p.parse_args(argv)
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="runner: %(levelname)s %(message)s")
 
+    from pollama.gguf import GGUFError, draft_mismatch, read_gguf
+    from pollama.runner.draft import Drafter
     from pollama.runner.engine import Engine
     from pollama.runner.llama import ContextConfig, LoadError, Model, make_context, setup_logging
     from pollama.runner.server import RunnerServer
@@ -80,8 +83,18 @@ def main(argv: list[str] | None = None) -> int:
             n_ctx = model.n_ctx_train
         n_batch = n_ctx if args.embedding else max(min(args.batch, n_ctx), parallel)  # what one step can hold
         ctx = make_context(model, ContextConfig(n_ctx, parallel, n_batch, threads, args.embedding))
+        drafter = None
+        if args.draft and not args.embedding:
+            try:
+                why = draft_mismatch(read_gguf(args.model, arrays=True, tensors=False),
+                                     read_gguf(args.draft, arrays=True, tensors=False))
+            except GGUFError as e:
+                why = str(e)
+            if why:
+                raise LoadError(f"{args.draft} cannot be this model's draft model: {why}")
+            drafter = Drafter(Model(args.draft), n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, threads=threads)
         engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, embedding=args.embedding,
-                        flush_interval=args.flush_interval)
+                        flush_interval=args.flush_interval, drafter=drafter)
     except LoadError as e:
         _emit({"status": "error", "error": str(e)})
         return 1
@@ -90,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     listener.bind((args.host, args.port))
     listener.listen(128)
     info = {"n_ctx_train": model.n_ctx_train, "n_embd": model.n_embd, "vocab_size": model.n_vocab,
-            "parallel": parallel, "n_ctx": n_ctx, "embedding": bool(args.embedding)}
+            "parallel": parallel, "n_ctx": n_ctx, "embedding": bool(args.embedding), "draft": drafter is not None}
     server = RunnerServer(model, engine, n_ctx=n_ctx, parallel=parallel, embedding=args.embedding, info=info)
     engine.start()
     _emit({"status": "ready", "port": listener.getsockname()[1], **info})

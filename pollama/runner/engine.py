@@ -26,9 +26,11 @@ from typing import Any, Protocol
 import llama_cpp as lc
 import numpy as np
 
-from pollama.runner.llama import Model
+from pollama.runner.draft import Drafter
+from pollama.runner.llama import Model, common_prefix
 from pollama.runner.protocol import Embedded, ErrorReply, Finished, piece_line
 from pollama.runner.sampling import Sampler, SamplingOptions, token_logprobs
+from pollama.runner.speculate import Budget, NgramIndex, SpecOptions
 from pollama.runner.text import TextStream
 
 __all__ = ["Sink", "Completion", "Embedding", "Engine"]
@@ -61,6 +63,7 @@ class Completion:
     trigger: str | None = None
     logprobs: bool = False
     top_logprobs: int = 0
+    spec: SpecOptions = field(default_factory=SpecOptions)
     cancelled: bool = False
 
 
@@ -93,25 +96,20 @@ class _Slot:
     t_sent: int | None = None  # when text was last sent (perf_counter_ns); None: nothing sent yet
     last_piece: bytes = b""  # the last token's text, whitespace trimmed
     repeats: int = 0  # how many tokens in a row repeated last_piece
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = min(len(a), len(b))
-    if n == 0 or a[0] != b[0]:
-        return 0
-    if a[:n] == b[:n]:
-        return n
-    x = np.asarray(a[:n], dtype=np.int32)
-    y = np.asarray(b[:n], dtype=np.int32)
-    return int(np.argmin(x == y))
+    ngram: NgramIndex | None = None  # prompt and output, for n-gram speculation
+    budget: Budget | None = None  # how many tokens to propose next
+    draft: list[int] = field(default_factory=list)  # proposed tokens in the batch being decoded
+    n_drafted: int = 0
+    n_accepted: int = 0
 
 
 class Engine:
     """The engine loop; `submit` is thread-safe, `run` is the loop (one dedicated thread)."""
 
     def __init__(self, model: Model, ctx: Any, *, n_ctx: int, parallel: int, n_batch: int,
-                 embedding: bool = False, flush_interval: float = 0.0) -> None:
+                 embedding: bool = False, flush_interval: float = 0.0, drafter: Drafter | None = None) -> None:
         self.model = model
+        self.drafter = drafter
         self.ctx = ctx
         self.n_ctx = n_ctx
         self.n_batch = n_batch
@@ -215,7 +213,7 @@ class Engine:
 
     def _start(self, req: Completion) -> None:
         prompt = req.tokens
-        prefix = {s.seq: _common_prefix(s.tokens, prompt) for s in self.slots if s.req is None}
+        prefix = {s.seq: common_prefix(s.tokens, prompt) for s in self.slots if s.req is None}
         best_len = max(prefix.values())
         busy = [s.seq for s in self._order]
 
@@ -249,6 +247,11 @@ class Engine:
         s.t_sent = None
         s.last_piece = b""
         s.repeats = 0
+        mode = req.spec.mode
+        s.ngram = NgramIndex(prompt) if mode == "ngram" else None
+        s.budget = Budget(req.spec.draft_max) if mode != "off" else None
+        s.draft = []
+        s.n_drafted = s.n_accepted = 0
         self._order.append(s)
 
     def _release(self, s: _Slot) -> None:
@@ -260,6 +263,8 @@ class Engine:
         s.pending = []
         s.next_token = -1
         s.stream = None
+        s.ngram = s.budget = None
+        s.draft = []
         s.last_used = time.monotonic()
         if s in self._order:
             self._order.remove(s)
@@ -319,13 +324,39 @@ class Engine:
                 continue
             if not s.t_first:
                 s.t_first = now
+            if s.draft:
+                self._verify(s, req, i)
+                continue
             tok = sample(req.sampler.ptr, ctx, i)
             self._on_token(s, req, tok, i)
 
-    def _plan(self) -> tuple[list[tuple[_Slot, list[int], bool]], bool]:
-        """What each slot adds this step: its sampled token, or (budget allowing) a chunk of its prompt, as
-        (slot, tokens, wants logits for the last one) in sequence order; and whether any prompt is in it."""
-        plan: list[tuple[_Slot, list[int], bool]] = []
+    def _verify(self, s: _Slot, req: Completion, row: int) -> None:
+        """Sample the rows of a speculating slot in order while each sample equals the next proposal (see
+        runner/speculate.py); then drop the rejected proposals from the cache."""
+        draft, s.draft = s.draft, []
+        kept = 0
+        for j in range(len(draft) + 1):
+            tok = lc.llama_sampler_sample(req.sampler.ptr, self.ctx, row + j)
+            self._on_token(s, req, tok, row + j)
+            if j == len(draft) or tok != draft[j]:
+                break
+            kept += 1
+            if s.req is not req:  # finished on a proposal the target agreed with
+                break
+        rejected = len(draft) - kept
+        if rejected:
+            lc.llama_memory_seq_rm(self._mem, s.seq, len(s.tokens) - rejected, -1)
+            del s.tokens[-rejected:]
+        s.n_drafted += len(draft)
+        s.n_accepted += kept
+        if s.budget is not None:
+            s.budget.record(len(draft), kept)
+
+    def _plan(self) -> tuple[list[tuple[_Slot, list[int], int]], bool]:
+        """What each slot adds this step: its sampled token (and the tokens it proposes after it), or (budget
+        allowing) a chunk of its prompt, as (slot, tokens, how many of the last ones want logits) in
+        sequence order; and whether any prompt is in it."""
+        plan: list[tuple[_Slot, list[int], int]] = []
         for s in list(self._order):
             tok = s.next_token
             if tok < 0:
@@ -334,8 +365,13 @@ class Engine:
                 self._finish(s, "length")
                 continue
             s.next_token = -1
-            plan.append((s, [tok], True))
+            plan.append((s, [tok], 1))
         budget = self.n_batch - len(plan)
+        for i, (s, toks, _) in enumerate(plan):
+            if s.budget is not None and budget > 0:
+                s.draft = self._propose(s, toks[0], budget)
+                budget -= len(s.draft)
+                plan[i] = (s, toks + s.draft, 1 + len(s.draft))
         prefill = False
         for s in self._order:  # prompts in order of arrival
             if budget <= 0:
@@ -346,22 +382,37 @@ class Engine:
             del s.pending[:len(chunk)]
             s.n_prompt_eval += len(chunk)
             budget -= len(chunk)
-            plan.append((s, chunk, not s.pending))
+            plan.append((s, chunk, 0 if s.pending else 1))
             prefill = True
         # rows in sequence order: llama.cpp decodes a batch whose sequences are out of order (one KV
         # stream per sequence) markedly slower
         plan.sort(key=lambda item: item[0].seq)
         return plan, prefill
 
-    def _fill_batch(self, plan: list[tuple[_Slot, list[int], bool]]
+    def _propose(self, s: _Slot, tok: int, budget: int) -> list[int]:
+        """The tokens a speculating slot proposes after its next one (within the batch, the context and the
+        request's token limit)."""
+        req, spec_budget = s.req, s.budget
+        assert req is not None and spec_budget is not None
+        k = min(spec_budget.allowed(), budget, self.n_ctx - len(s.tokens) - 1, req.limit - len(s.generated) - 1)
+        if k <= 0:
+            return []
+        if s.ngram is not None:
+            draft = s.ngram.propose(k)
+        else:
+            assert self.drafter is not None
+            draft = self.drafter.propose(s.seq, s.tokens + [tok], k, req.spec.draft_p_min)
+        return draft if len(draft) >= max(req.spec.draft_min, 1) else []
+
+    def _fill_batch(self, plan: list[tuple[_Slot, list[int], int]]
                     ) -> tuple[int, list[tuple[_Slot, int]], list[_Slot]]:
-        """Write the plan into the batch: (rows written, (slot, row) of each row to sample, slots in it)."""
+        """Write the plan into the batch: (rows written, (slot, first row) of the rows to sample, slots in it)."""
         b = self._batch
         b_tok, b_pos, b_seq, b_log = b.token, b.pos, b.seq_id, b.logits
         n = 0
         rows: list[tuple[_Slot, int]] = []
         involved: list[_Slot] = []
-        for s, toks, logits in plan:
+        for s, toks, n_out in plan:
             base = len(s.tokens)
             seq = s.seq
             for j, tok in enumerate(toks):
@@ -372,9 +423,10 @@ class Engine:
                 n += 1
             s.tokens.extend(toks)
             involved.append(s)
-            if logits:
-                b_log[n - 1] = 1
-                rows.append((s, n - 1))
+            if n_out:
+                for r in range(n - n_out, n):
+                    b_log[r] = 1
+                rows.append((s, n - n_out))
         b.n_tokens = n
         return n, rows, involved
 
@@ -385,6 +437,8 @@ class Engine:
             self._finish(s, "stop")
             return
         s.generated.append(tok)
+        if s.ngram is not None:
+            s.ngram.extend([tok])
         if req.logprobs:
             s.lp_pending.append(token_logprobs(lc.llama_get_logits_ith(self.ctx, row), model.n_vocab, tok,
                                                req.top_logprobs, model.piece))
@@ -446,7 +500,8 @@ class Engine:
         done = Finished(done_reason=reason, prompt_eval_count=s.n_prompt_eval, prompt_cached_count=s.n_cached,
                         prompt_eval_duration=first - s.t_start, eval_count=len(s.generated),
                         eval_duration=now - first, context=req.tokens + s.generated,
-                        stop_sequence=s.stream.matched)
+                        stop_sequence=s.stream.matched, draft_tokens=s.n_drafted,
+                        draft_accepted_tokens=s.n_accepted)
         req.sink.send(done.encode())
         self._release(s)
 

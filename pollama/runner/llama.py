@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import llama_cpp as lc
+import numpy as np
 
-__all__ = ["LoadError", "Model", "ContextConfig", "make_context", "setup_logging", "last_errors"]
+__all__ = ["LoadError", "Model", "ContextConfig", "make_context", "setup_logging", "last_errors", "common_prefix"]
 
 _LOG_WARN = 3
 _LOG_ERROR = 4
@@ -129,6 +130,18 @@ class Model:
     def valid_tokens(self, tokens: list[int]) -> bool:
         n = self.n_vocab
         return all(isinstance(t, int) and 0 <= t < n for t in tokens)
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    """How many tokens two token lists share from the start."""
+    n = min(len(a), len(b))
+    if n == 0 or a[0] != b[0]:
+        return 0
+    if a[:n] == b[:n]:
+        return n
+    x = np.asarray(a[:n], dtype=np.int32)
+    y = np.asarray(b[:n], dtype=np.int32)
+    return int(np.argmin(x == y))
 
 
 @dataclass(frozen=True)

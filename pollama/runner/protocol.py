@@ -198,7 +198,8 @@ class Piece:
 class Finished:
     """The last line of a completion. `context` is the prompt and the generated tokens; `stop_sequence` is
     the stop string that ended it, if one did; `prompt_cached_count`: the prompt's tokens that were in the
-    cache already (not evaluated). Durations are in nanoseconds."""
+    cache already (not evaluated); `draft_tokens` / `draft_accepted_tokens`: tokens speculation proposed /
+    the target confirmed (written only when speculation ran). Durations are in nanoseconds."""
 
     done_reason: str = "stop"
     prompt_eval_count: int = 0
@@ -208,11 +209,15 @@ class Finished:
     eval_duration: int = 0
     context: list[int] = field(default_factory=list)
     stop_sequence: str | None = None
+    draft_tokens: int = 0
+    draft_accepted_tokens: int = 0
 
     def encode(self) -> bytes:
         body = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.stop_sequence is None:
             del body["stop_sequence"]
+        if not self.draft_tokens:
+            del body["draft_tokens"], body["draft_accepted_tokens"]
         return _line({"done": True, **body})
 
     @classmethod

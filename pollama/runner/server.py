@@ -31,6 +31,7 @@ from pollama.runner.protocol import (
     decode_request,
 )
 from pollama.runner.sampling import OptionsError, Sampler, parse_options
+from pollama.runner.speculate import parse_spec_options
 
 __all__ = ["SocketSink", "RunnerServer", "MAX_REQUEST"]
 
@@ -212,6 +213,10 @@ class RunnerServer:
         if self.embedding:
             raise RequestError("this runner serves embeddings only")
         opts = parse_options(req.options)
+        try:
+            spec = parse_spec_options(req.options, has_draft=self.engine.drafter is not None)
+        except ValueError as e:
+            raise RequestError(str(e)) from None
         tokens = self._prompt_tokens(req)
         if not tokens:
             raise RequestError("prompt is empty")
@@ -234,7 +239,7 @@ class RunnerServer:
         sink = SocketSink(conn)
         work = Completion(tokens=tokens, opts=opts, sampler=sampler, sink=sink, limit=limit,
                           grammar=grammar if trigger else None, trigger=trigger,
-                          logprobs=req.logprobs, top_logprobs=req.top_logprobs)
+                          logprobs=req.logprobs, top_logprobs=req.top_logprobs, spec=spec)
         self.engine.submit(work)
         sink.pump(lambda: setattr(work, "cancelled", True))
 

@@ -45,6 +45,8 @@ def _done_fields(done: Done) -> dict[str, Any]:
         out.update(total_duration=m.total_duration, load_duration=m.load_duration,
                    prompt_eval_count=m.prompt_eval_count, prompt_eval_duration=m.prompt_eval_duration,
                    eval_count=m.eval_count, eval_duration=m.eval_duration)
+        if m.draft_tokens:
+            out.update(draft_tokens=m.draft_tokens, draft_accepted_tokens=m.draft_accepted_tokens)
     if done.rendered is not None:
         out["_debug_info"] = {"rendered_template": done.rendered}
     return out

@@ -91,7 +91,7 @@ def model_modelfile(model: Model) -> str:
     return render_show_modelfile(
         model.name.display, source, model.template, model.system, model.params, model.messages,
         model.license, [str(a) for a in model.adapters], model.config.get("requires") or None,
-        model.renderer or None, model.parser or None,
+        model.renderer or None, model.parser or None, str(model.draft_path) if model.draft_path else None,
     )
 
 

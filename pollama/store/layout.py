@@ -39,6 +39,7 @@ MEDIA = {
     kind: f"application/vnd.ollama.image.{kind}"
     for kind in ("model", "adapter", "projector", "template", "system", "params", "messages", "license")
 }
+MEDIA["draft"] = "application/vnd.pollama.image.draft"  # pollama's own: a DRAFT model's GGUF
 _DIGEST = re.compile(r"^sha256[:-]([0-9a-f]{64})$")
 _NOT_FOUND = (FileNotFoundError, NotADirectoryError)  # a path (or a folder on it) that is not there
 

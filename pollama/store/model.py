@@ -48,6 +48,7 @@ class Model:
     model_digest: str | None = None
     adapters: list[Path] = field(default_factory=list)
     projectors: list[Path] = field(default_factory=list)
+    draft_path: Path | None = None  # the DRAFT model's GGUF, for speculative decoding
     template: str | None = None
     system: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
@@ -155,6 +156,8 @@ def _add_layer(store: Store, model: Model, layer: Layer) -> None:
         model.adapters.append(store.blob_path(layer.digest))
     elif kind == "projector":
         model.projectors.append(store.blob_path(layer.digest))
+    elif kind == "draft":
+        model.draft_path = store.blob_path(layer.digest)
     elif kind == "template":
         model.template = _text(store, layer.digest)
     elif kind == "system":

@@ -360,6 +360,8 @@ class Scheduler:
             raise BadRequest(f"model '{model.name.display}' has no model layer")
         parallel = self.choose_parallel(model, key)
         size = model.model_path.stat().st_size + kv_bytes_per_token(model) * key.num_ctx * parallel
+        if model.draft_path is not None and not key.embedding:  # the draft's weights; its KV cache is small
+            size += model.draft_path.stat().st_size
         available = _available_memory("MemAvailable", "SwapFree")
         if size > available:  # the runner would die allocating it (Ollama's check and words)
             raise APIError(f"model requires more system memory ({_human_bytes(size)}) than is available "
@@ -372,6 +374,7 @@ class Scheduler:
                 model.model_path, ctx=key.num_ctx, parallel=parallel, batch=key.num_batch,
                 threads=key.num_thread, embedding=key.embedding, loras=list(model.adapters),
                 flush_interval=self.cfg.stream_interval, timeout=self.cfg.load_timeout,
+                draft=None if key.embedding else model.draft_path,
             )
         except RunnerError as e:
             self.metrics.crashes.labels(label).inc()

@@ -20,15 +20,15 @@ from pollama.api.options import (
 )
 
 INTS = ["num_ctx", "num_batch", "num_gpu", "main_gpu", "num_thread", "num_keep", "seed", "num_predict",
-        "top_k", "repeat_last_n"]
+        "top_k", "repeat_last_n", "draft_max", "draft_min"]
 FLOATS = ["top_p", "min_p", "typical_p", "temperature", "repeat_penalty", "presence_penalty",
-          "frequency_penalty"]
+          "frequency_penalty", "draft_p_min"]
 
 
 def test_schema_names_and_types() -> None:
     assert {k for k, t in OPTION_TYPES.items() if t is int} == set(INTS)
     assert {k for k, t in OPTION_TYPES.items() if t is float} == set(FLOATS)
-    assert OPTION_TYPES["use_mmap"] is bool and OPTION_TYPES["stop"] is list
+    assert OPTION_TYPES["use_mmap"] is bool and OPTION_TYPES["stop"] is list and OPTION_TYPES["speculative"] is str
     assert RUNNER_OPTIONS == {"num_ctx", "num_batch", "num_gpu", "main_gpu", "use_mmap", "num_thread"}
     assert not DEPRECATED_OPTIONS & OPTION_TYPES.keys()
     assert {"mirostat", "tfs_z", "numa", "use_mlock", "penalize_newline"} <= DEPRECATED_OPTIONS
@@ -42,6 +42,7 @@ def test_defaults_are_ollamas(monkeypatch: pytest.MonkeyPatch) -> None:
         "num_keep": 4, "seed": -1, "num_predict": -1, "top_k": 40, "top_p": 0.9, "min_p": 0.0,
         "typical_p": 1.0, "repeat_last_n": 64, "temperature": 0.8, "repeat_penalty": 1.1,
         "presence_penalty": 0.0, "frequency_penalty": 0.0, "stop": [],
+        "speculative": None, "draft_max": 16, "draft_min": 0, "draft_p_min": 0.75,  # pollama's (llama-server's)
     }
     assert set(DEFAULT_OPTIONS) == set(OPTION_TYPES) and DEFAULT_OPTIONS == d
 
@@ -199,3 +200,13 @@ def test_merge_options_layers() -> None:
 def test_merge_options_raises_on_bad_layer() -> None:
     with pytest.raises(OptionsError, match='option "top_k" must be of type integer'):
         merge_options({"top_k": "forty"})
+
+
+def test_speculative_is_a_choice_in_json_and_in_modelfiles() -> None:
+    assert validate_options({"speculative": "ngram"}) == {"speculative": "ngram"}
+    assert params_from_pairs([("speculative", "draft"), ("draft_max", "8")]) == {"speculative": "draft", "draft_max": 8}
+    for bad in ("fast", 3):
+        with pytest.raises(OptionsError, match="speculative"):
+            validate_options({"speculative": bad})
+    with pytest.raises(OptionsError, match="must be one of off, ngram, draft"):
+        parse_parameter("speculative", "on")

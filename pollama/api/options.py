@@ -108,6 +108,10 @@ DEFAULT_OPTIONS: dict[str, Any] = {  # Ollama's defaults; treat as read-only (de
     "presence_penalty": 0.0,
     "frequency_penalty": 0.0,
     "stop": [],
+    "speculative": None,  # None: "draft" for a model with a DRAFT, else OLLAMA_SPECULATIVE's choice
+    "draft_max": 16,  # llama-server's defaults
+    "draft_min": 0,
+    "draft_p_min": 0.75,
 }
 
 

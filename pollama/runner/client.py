@@ -70,7 +70,7 @@ class RunnerProcess:
     async def start(cls, model_path: str | os.PathLike[str], *, ctx: int = 2048, parallel: int = 1,
                     batch: int = 512, threads: int = 0, embedding: bool = False,
                     loras: Sequence[str | os.PathLike[str]] = (), flush_interval: float = 0.0,
-                    timeout: float | None = 600.0) -> RunnerProcess:
+                    draft: str | os.PathLike[str] | None = None, timeout: float | None = 600.0) -> RunnerProcess:
         """Spawn a runner and wait until it has loaded the model; RunnerError if it cannot."""
         args = [sys.executable, "-m", "pollama.runner", "--model", str(model_path), "--ctx", str(ctx),
                 "--parallel", str(parallel), "--batch", str(batch), "--threads", str(threads)]
@@ -80,6 +80,8 @@ class RunnerProcess:
             args.append("--embedding")
         for lora in loras:
             args += ["--lora", str(lora)]
+        if draft is not None:
+            args += ["--draft", str(draft)]
         proc = await asyncio.create_subprocess_exec(
             *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env=_child_env(), limit=_LINE_LIMIT)

@@ -24,13 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pollama.api.options import DEFAULT_OPTIONS
+
 __all__ = ["MODES", "SpecOptions", "parse_spec_options", "NgramIndex", "Budget"]
 
 MODES = ("off", "ngram", "draft")
 NGRAM_MAX = 4
 NGRAM_MIN = 2
-DRAFT_MAX = 16  # llama-server's defaults
-DRAFT_P_MIN = 0.75
+DRAFT_MAX = DEFAULT_OPTIONS["draft_max"]
+DRAFT_P_MIN = DEFAULT_OPTIONS["draft_p_min"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,14 @@ def test_summary_is_ollamas_verbose_block() -> None:
     assert summary({"eval_count": 3}) == "eval count:           3 token(s)\n"  # zero values are left out
 
 
+def test_summary_shows_the_speculation_acceptance_rate() -> None:
+    assert summary({"eval_count": 3, "draft_tokens": 8, "draft_accepted_tokens": 6}) == (
+        "eval count:           3 token(s)\n"
+        "draft tokens:         8 token(s), 6 accepted\n"
+        "draft acceptance:     75.0%\n"
+    )
+
+
 def wrap(chunks: list[str], width: int | None) -> str:
     out: list[str] = []
     w = WordWrapper(out.append, width)

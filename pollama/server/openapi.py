@@ -39,6 +39,7 @@ REQUEST_BODIES: dict[tuple[str, str], type] = {
     ("POST", "/v1/chat/completions"): dict,
     ("POST", "/v1/completions"): dict,
     ("POST", "/v1/embeddings"): dict,
+    ("POST", "/v1/responses"): dict,
     ("POST", "/v1/messages"): dict,
     ("POST", "/v1/messages/count_tokens"): dict,
 }

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from pollama.api.duration import FOREVER, parse_duration
 from pollama.api.errors import APIError, BadRequest, ServerBusy
 from pollama.config import Settings
+from pollama.kvcache import KVCache, bytes_per_token, cache_cells, resolve
 from pollama.metrics import Metrics
 from pollama.runner.client import RunnerError, RunnerProcess
 from pollama.runner.protocol import Runner
@@ -118,20 +119,6 @@ def _human_bytes(n: int) -> str:
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
     return f"{n} B"
-
-
-def kv_bytes_per_token(model: Model) -> int:
-    info = model.info()
-    if info is None:
-        return 0
-    layers = int(info.arch_key("block_count", 0) or 0)
-    embd = int(info.arch_key("embedding_length", 0) or 0)
-    heads = int(info.arch_key("attention.head_count", 1) or 1)
-    heads_kv = info.arch_key("attention.head_count_kv", heads) or heads
-    if isinstance(heads_kv, list):
-        heads_kv = max(heads_kv)
-    key_len = int(info.arch_key("attention.key_length", embd // max(heads, 1)) or 0)
-    return 2 * 2 * layers * int(heads_kv) * key_len  # K and V, f16
 
 
 class Scheduler:
@@ -323,10 +310,20 @@ class Scheduler:
         return task
 
     # ---- load / unload ---------------------------------------------------------------------------
-    def choose_parallel(self, model: Model, key: RunnerKey) -> int:
+    def kv_cache(self, model: Model) -> KVCache:
+        """Flash attention and the KV cache type this model loads with (OLLAMA_FLASH_ATTENTION,
+        OLLAMA_KV_CACHE_TYPE; pollama.kvcache)."""
+        return resolve(model.info(), self.cfg.flash_attention, self.cfg.kv_cache_type)
+
+    @staticmethod
+    def kv_bytes(model: Model, key: RunnerKey, kv: KVCache, parallel: int) -> int:
+        """The KV cache of `parallel` sequences of num_ctx tokens, as llama.cpp allocates it."""
+        return bytes_per_token(model.info(), kv.type) * cache_cells(key.num_ctx) * parallel
+
+    def choose_parallel(self, model: Model, key: RunnerKey, kv: KVCache) -> int:
         want = self.cfg.num_parallel or DEFAULT_PARALLEL
         if not key.embedding:
-            per_slot = kv_bytes_per_token(model) * key.num_ctx
+            per_slot = self.kv_bytes(model, key, kv, 1)
             weights = model.model_path.stat().st_size if model.model_path else 0
             budget = int(_available_memory() * 0.8) - weights
             while want > 1 and per_slot * want > budget:
@@ -358,20 +355,22 @@ class Scheduler:
     async def _start_runner(self, model: Model, key: RunnerKey) -> Loaded:
         if model.model_path is None:
             raise BadRequest(f"model '{model.name.display}' has no model layer")
-        parallel = self.choose_parallel(model, key)
-        size = model.model_path.stat().st_size + kv_bytes_per_token(model) * key.num_ctx * parallel
+        kv = self.kv_cache(model)
+        parallel = self.choose_parallel(model, key, kv)
+        size = model.model_path.stat().st_size + self.kv_bytes(model, key, kv, parallel)
         available = _available_memory("MemAvailable", "SwapFree")
         if size > available:  # the runner would die allocating it (Ollama's check and words)
             raise APIError(f"model requires more system memory ({_human_bytes(size)}) than is available "
                            f"({_human_bytes(available)})")
-        log.info("loading %s (ctx %d x %d slots, batch %d, threads %d)", model.name.display, key.num_ctx,
-                 parallel, key.num_batch, key.num_thread)
+        log.info("loading %s (ctx %d x %d slots, batch %d, threads %d, KV cache %s, flash attention %s)",
+                 model.name.display, key.num_ctx, parallel, key.num_batch, key.num_thread, kv.type, kv.flash_attn)
         label, t0 = model.name.display, time.perf_counter()
         try:
             runner = await RunnerProcess.start(
                 model.model_path, ctx=key.num_ctx, parallel=parallel, batch=key.num_batch,
                 threads=key.num_thread, embedding=key.embedding, loras=list(model.adapters),
                 flush_interval=self.cfg.stream_interval, timeout=self.cfg.load_timeout,
+                flash_attn=kv.flash_attn, cache_type=kv.type,
             )
         except RunnerError as e:
             self.metrics.crashes.labels(label).inc()

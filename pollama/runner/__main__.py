@@ -30,6 +30,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=512, help="tokens per decode step")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     p.add_argument("--embedding", action="store_true", help="serve embeddings")
+    p.add_argument("--flash-attn", choices=("auto", "on", "off"), default="auto", help="flash attention")
+    p.add_argument("--cache-type", choices=("f16", "q8_0", "q4_0"), default="f16", help="K and V cache type")
     p.add_argument("--flush-interval", type=float, default=0.0,
                    help="seconds between a request's reply lines, at most (0: a line per token)")
     p.add_argument("--lora", action="append", default=[], help="LoRA adapter GGUF (repeatable)")
@@ -65,7 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="runner: %(levelname)s %(message)s")
 
     from pollama.runner.engine import Engine
-    from pollama.runner.llama import ContextConfig, LoadError, Model, make_context, setup_logging
+    from pollama.runner.llama import (
+        ContextConfig,
+        LoadError,
+        Model,
+        kv_cache_report,
+        make_context,
+        setup_logging,
+    )
     from pollama.runner.server import RunnerServer
 
     setup_logging()
@@ -79,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
                             n_ctx, model.n_ctx_train, model.n_ctx_train)
             n_ctx = model.n_ctx_train
         n_batch = n_ctx if args.embedding else max(min(args.batch, n_ctx), parallel)  # what one step can hold
-        ctx = make_context(model, ContextConfig(n_ctx, parallel, n_batch, threads, args.embedding))
+        cfg = ContextConfig(n_ctx, parallel, n_batch, threads, args.embedding, flash_attn=args.flash_attn,
+                            cache_type=args.cache_type)
+        ctx = make_context(model, cfg)
         engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, embedding=args.embedding,
                         flush_interval=args.flush_interval)
     except LoadError as e:
@@ -90,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     listener.bind((args.host, args.port))
     listener.listen(128)
     info = {"n_ctx_train": model.n_ctx_train, "n_embd": model.n_embd, "vocab_size": model.n_vocab,
-            "parallel": parallel, "n_ctx": n_ctx, "embedding": bool(args.embedding)}
+            "parallel": parallel, "n_ctx": n_ctx, "embedding": bool(args.embedding), **kv_cache_report(cfg)}
     server = RunnerServer(model, engine, n_ctx=n_ctx, parallel=parallel, embedding=args.embedding, info=info)
     engine.start()
     _emit({"status": "ready", "port": listener.getsockname()[1], **info})

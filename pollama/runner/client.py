@@ -1,4 +1,4 @@
-"""Async client for the runner process: start it, stream completions, embed, tokenize, stop it."""
+"""Async client for the runner process: start it, stream completions, embed, rank, tokenize, stop it."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from pollama.runner.protocol import (
     Finished,
     InfoRequest,
     Piece,
+    RankRequest,
     Request,
     TokenizeRequest,
     completion_reply,
@@ -70,10 +71,12 @@ class RunnerProcess:
     async def start(cls, model_path: str | os.PathLike[str], *, ctx: int = 2048, parallel: int = 1,
                     batch: int = 512, threads: int = 0, embedding: bool = False,
                     loras: Sequence[str | os.PathLike[str]] = (), flush_interval: float = 0.0,
-                    timeout: float | None = 600.0) -> RunnerProcess:
+                    timeout: float | None = 600.0, flash_attn: str = "auto",
+                    cache_type: str = "f16") -> RunnerProcess:
         """Spawn a runner and wait until it has loaded the model; RunnerError if it cannot."""
         args = [sys.executable, "-m", "pollama.runner", "--model", str(model_path), "--ctx", str(ctx),
-                "--parallel", str(parallel), "--batch", str(batch), "--threads", str(threads)]
+                "--parallel", str(parallel), "--batch", str(batch), "--threads", str(threads),
+                "--flash-attn", flash_attn, "--cache-type", cache_type]
         if flush_interval > 0:
             args += ["--flush-interval", str(flush_interval)]
         if embedding:
@@ -222,6 +225,11 @@ class RunnerProcess:
     async def embed(self, text: str, truncate: bool = True) -> Embedded:
         """The raw pooled vector (not normalized) and the tokens it took."""
         msg = await self._single(EmbedRequest(text, truncate))
+        return Embedded(msg["embedding"], int(msg["prompt_eval_count"]))
+
+    async def rank(self, query: str, document: str, truncate: bool = True) -> Embedded:
+        """A reranker's scores for the pair (the relevance score first) and the tokens the pair took."""
+        msg = await self._single(RankRequest(query, document, truncate))
         return Embedded(msg["embedding"], int(msg["prompt_eval_count"]))
 
     async def tokenize(self, text: str, *, special: bool = True, add_special: bool = False) -> list[int]:

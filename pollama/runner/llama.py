@@ -14,7 +14,7 @@ from typing import Any
 import llama_cpp as lc
 
 __all__ = ["LoadError", "Model", "ContextConfig", "make_context", "setup_logging", "last_errors",
-           "kv_cache_report"]
+           "kv_cache_report", "log_callback"]
 
 _LOG_WARN = 3
 _LOG_ERROR = 4
@@ -76,6 +76,11 @@ def kv_cache_report(cfg: ContextConfig) -> dict[str, Any]:
 def last_errors() -> list[str]:
     """The last error lines llama.cpp logged."""
     return list(_errors)
+
+
+def log_callback() -> Any:
+    """The callback `setup_logging` gave llama.cpp, for the libraries beside it (mtmd) to log through."""
+    return _log_cb
 
 
 def _load_error(default: str) -> str:

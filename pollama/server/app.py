@@ -18,7 +18,7 @@ from pollama.config import Settings
 from pollama.config import settings as read_settings
 from pollama.metrics import Metrics
 from pollama.sched import Scheduler
-from pollama.server import anthropic, generate, models, openai, responses, status, tokenize
+from pollama.server import anthropic, generate, models, openai, rerank, responses, status, tokenize, ui
 from pollama.server import metrics as server_metrics
 from pollama.server.middleware import install_middleware
 from pollama.server.openapi import install_openapi
@@ -80,7 +80,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     async def version() -> Response:
         return JSONResponse({"version": __version__})
 
-    for module in (models, generate, openai, responses, anthropic, tokenize, status):
+    for module in (models, generate, openai, responses, anthropic, tokenize, rerank, status, ui):
         app.include_router(module.router)
     if cfg.metrics:
         app.include_router(server_metrics.router)

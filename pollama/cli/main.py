@@ -24,6 +24,7 @@ __all__ = ["main"]
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn  # the server and its libraries load only for `serve`
 
+    from pollama.logs import configure as configure_logging
     from pollama.server.app import create_app
 
     class Server(uvicorn.Server):
@@ -35,12 +36,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 await scheduler.shutdown()
             await super().shutdown(sockets)
 
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            logging.getLogger("pollama").info("listening on %s; web chat at %s/ui", cfg.host.url, cfg.host.url)
+
     cfg = settings()
-    logging.basicConfig(level=logging.DEBUG if cfg.debug else logging.INFO,
-                        format="time=%(asctime)s level=%(levelname)s msg=%(message)s")
+    configure_logging(logging.DEBUG if cfg.debug else logging.INFO, cfg.log_json)
     app = create_app(cfg)
+    # uvicorn's own records go to the same handler (log_config=None); the request log replaces its access log
     server = Server(uvicorn.Config(app, host=cfg.host.host, port=cfg.host.port, log_level="warning",
-                                   timeout_graceful_shutdown=3))
+                                   log_config=None, access_log=False, timeout_graceful_shutdown=3))
     server.run()
     return 0 if server.started else 1
 

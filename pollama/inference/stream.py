@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import time
 from collections.abc import AsyncGenerator
@@ -23,17 +24,22 @@ from pollama.inference.prompt import (
     render_generate_prompt,
     renders_generate,
 )
-from pollama.runner.protocol import CompletionRequest, Finished
+from pollama.reqctx import note_generation, note_model, note_prompt_tokens
+from pollama.runner.protocol import CompletionRequest, Finished, Piece
 from pollama.sched import Loaded, Scheduler
 from pollama.store import Model, Store, load_model, parse_name
 
 __all__ = ["resolve_model", "model_options", "generate", "chat", "embed_texts"]
 
+log = logging.getLogger("pollama")
+
 
 async def resolve_model(store: Store, raw: str) -> Model:
     if not raw:
         raise BadRequest("model is required")
-    return await asyncio.to_thread(load_model, store, parse_name(raw))
+    name = parse_name(raw)
+    note_model(name.display)
+    return await asyncio.to_thread(load_model, store, name)
 
 
 # ---- checks every surface shares -----------------------------------------------------------------
@@ -114,30 +120,48 @@ async def _load_only(sched: Scheduler, model: Model, options: dict[str, Any], ke
     return Done("load")
 
 
-def _metrics(final: Finished, t0: float, load_seconds: float) -> Metrics:
+def _metrics(final: Finished | Piece, t0: float, load_seconds: float) -> Metrics:
+    """A generation's Metrics: from its Finished line, or (cut short) from the counts of its last Piece."""
+    done = isinstance(final, Finished)
     return Metrics(total_duration=int((time.perf_counter() - t0) * 1e9), load_duration=int(load_seconds * 1e9),
-                   prompt_eval_count=final.prompt_eval_count, prompt_eval_duration=final.prompt_eval_duration,
-                   eval_count=final.eval_count, eval_duration=final.eval_duration)
+                   prompt_eval_count=final.prompt_eval_count, eval_count=final.eval_count,
+                   prompt_eval_duration=final.prompt_eval_duration if done else 0,
+                   eval_duration=final.eval_duration if done else 0)
+
+
+def _count(sched: Scheduler, loaded: Loaded, timings: Metrics, cached: int | None) -> None:
+    """One generation, counted once: in the server's metrics and in its request's log line (`cached` None:
+    it was cut short before its runner finished it)."""
+    sched.metrics.generation(loaded.name.display, timings, cached)
+    note_generation(timings, finished=cached is not None)
 
 
 async def _run(sched: Scheduler, loaded: Loaded, body: CompletionRequest, parser: OutputParser, t0: float,
                load_seconds: float, context: bool = False) -> AsyncGenerator[Event, None]:
-    """The runner's output, parsed (the server's metrics count it once, at the end). Closing this closes the
-    runner connection, which stops generating."""
+    """The runner's output, parsed (counted once, at the end; a generation cut short, by its client leaving
+    or its runner failing, counts the tokens its last piece reported). Closing this closes the runner
+    connection, which stops generating."""
     async with contextlib.aclosing(loaded.runner.completion(body)) as replies:
-        async for reply in replies:
-            if isinstance(reply, Finished):
-                rest = parser.finish()
-                if not rest.empty:
-                    yield rest
-                metrics = _metrics(reply, t0, load_seconds)
-                sched.metrics.generation(loaded.name.display, metrics, reply.prompt_cached_count)
-                yield Done(reply.done_reason, reply.stop_sequence, metrics, reply.context if context else None)
-                return
-            delta = parser.add(reply.content)
-            delta.logprobs = reply.logprobs
-            if not delta.empty:
-                yield delta
+        last: Piece | None = None
+        try:
+            async for reply in replies:
+                if isinstance(reply, Finished):
+                    last = None
+                    metrics = _metrics(reply, t0, load_seconds)
+                    _count(sched, loaded, metrics, reply.prompt_cached_count)
+                    rest = parser.finish()
+                    if not rest.empty:
+                        yield rest
+                    yield Done(reply.done_reason, reply.stop_sequence, metrics, reply.context if context else None)
+                    return
+                last = reply
+                delta = parser.add(reply.content)
+                delta.logprobs = reply.logprobs
+                if not delta.empty:
+                    yield delta
+        finally:
+            if last is not None:  # runs before the connection closes: no await comes first
+                _count(sched, loaded, _metrics(last, t0, load_seconds), None)
 
 
 def _completion(prompt: str, tokens: list[int] | None, options: dict[str, Any], grammar: str | None,
@@ -162,6 +186,7 @@ async def generate(sched: Scheduler, model: Model, req: GenerateRequest,
     asked = _harmony_level(model, req.think)
     think = asked if asked is not None else (True if thinking else None)
     prompt = req.prompt if req.raw else render_generate_prompt(model, req, think)
+    log.debug("completion request", extra={"prompt": prompt})
     if req.debug_render_only:
         yield Done("stop", rendered=prompt)
         return
@@ -204,6 +229,7 @@ async def chat(sched: Scheduler, model: Model, req: ChatRequest, t0: float | Non
     async with sched.use(model, options, req.keep_alive) as (loaded, load_seconds):
         prompt, tokens = await fit_messages(model, loaded.runner, messages, parser.tools, think,
                                             loaded.key.num_ctx)
+        log.debug("completion request", extra={"prompt": prompt})
         parser.begin(prompt)
         body = _completion(prompt, tokens, options, grammar, parser, req)
         events = _run(sched, loaded, body, parser, t0, load_seconds)
@@ -240,4 +266,5 @@ async def embed_texts(store: Store, sched: Scheduler, raw_name: str, texts: list
         vectors.append(_normalize(v) if normalize else v)
         count += r.prompt_eval_count
     sched.metrics.prompt_tokens.labels(model.name.display).inc(count)
+    note_prompt_tokens(count)
     return model, vectors, count, load_seconds

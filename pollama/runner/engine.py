@@ -417,7 +417,7 @@ class Engine:
     def _send(self, s: _Slot) -> None:
         """Send the slot's waiting text (with the logprobs of the tokens it came from)."""
         assert s.req is not None
-        s.req.sink.send(piece_line(s.out, s.lp_pending))
+        s.req.sink.send(piece_line(s.out, s.lp_pending, len(s.generated), s.n_prompt_eval))
         s.lp_pending = []
         s.out = ""
         s.t_sent = self._now

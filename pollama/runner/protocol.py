@@ -179,19 +179,26 @@ def decode_request(line: bytes) -> Request:
 
 
 # ---- replies (runner -> server) ------------------------------------------------------------------
-def piece_line(content: str, logprobs: list[dict[str, Any]] | None = None) -> bytes:
-    """A `Piece` line: generated text (and the logprobs of the tokens it came from)."""
+def piece_line(content: str, logprobs: list[dict[str, Any]] | None = None, eval_count: int = 0,
+               prompt_eval_count: int = 0) -> bytes:
+    """A `Piece` line: generated text (and the logprobs of the tokens it came from), with the counts so far."""
     if logprobs:
-        return _line({"content": content, "logprobs": logprobs})
-    return b'{"content": ' + json.dumps(content).encode() + b"}\n"
+        return _line({"content": content, "logprobs": logprobs, "eval_count": eval_count,
+                      "prompt_eval_count": prompt_eval_count})
+    return b'{"content": %s, "eval_count": %d, "prompt_eval_count": %d}\n' % (
+        json.dumps(content).encode(), eval_count, prompt_eval_count)
 
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """Generated text, as soon as it is safe to show (no stop string can begin in it)."""
+    """Generated text, as soon as it is safe to show (no stop string can begin in it). `eval_count`: the
+    tokens generated so far; `prompt_eval_count`: the prompt tokens evaluated (so a generation cut short
+    before its `Finished` still counts what it did)."""
 
     content: str = ""
     logprobs: list[dict[str, Any]] | None = None
+    eval_count: int = 0
+    prompt_eval_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +231,8 @@ def completion_reply(msg: dict[str, Any]) -> Piece | Finished:
     """The reply a completion line carries."""
     if msg.get("done"):
         return Finished.from_wire(msg)
-    return Piece(msg.get("content", ""), msg.get("logprobs"))
+    return Piece(msg.get("content", ""), msg.get("logprobs"), msg.get("eval_count", 0),
+                 msg.get("prompt_eval_count", 0))
 
 
 @dataclass(frozen=True, slots=True)

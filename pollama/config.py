@@ -161,6 +161,8 @@ class Settings:
     no_cloud_config: bool  # ... by `"disable_ollama_cloud": true` in ~/.ollama/server.json
     flash_attention: bool | None  # OLLAMA_FLASH_ATTENTION; None: unset (llama.cpp decides, see pollama.kvcache)
     kv_cache_type: str  # OLLAMA_KV_CACHE_TYPE, lower case ("": f16); pollama.kvcache decides what a model gets
+    rpc_servers: tuple[str, ...]  # OLLAMA_RPC_SERVERS: llama.cpp RPC servers (host:port) every runner uses
+    tensor_split: str  # POLLAMA_TENSOR_SPLIT: layer weights, the local CPU's then each RPC device's ("": memory)
 
 
 def settings() -> Settings:
@@ -194,4 +196,6 @@ def settings() -> Settings:
         no_cloud_config=_server_config_flag("disable_ollama_cloud"),
         flash_attention=_go_bool_or_unset("OLLAMA_FLASH_ATTENTION"),
         kv_cache_type=os.environ.get("OLLAMA_KV_CACHE_TYPE", "").strip().strip("\"'").lower(),
+        rpc_servers=tuple(r.strip() for r in os.environ.get("OLLAMA_RPC_SERVERS", "").split(",") if r.strip()),
+        tensor_split=os.environ.get("POLLAMA_TENSOR_SPLIT", "").strip(),
     )

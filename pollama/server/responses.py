@@ -112,7 +112,8 @@ class _History:
             last = self._last_assistant()
             if answers and last and any(c.get("id") == answers for c in last.get("tool_calls", [])):
                 last["content"] = "\n".join(t for t in (last["content"], msg["content"]) if t)
-                last.setdefault("images", []).extend(msg.get("images", []))
+                if msg.get("images"):
+                    last.setdefault("images", []).extend(msg["images"])
                 if msg.get("thinking"):
                     last["thinking"] = msg["thinking"]
                 return

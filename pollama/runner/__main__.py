@@ -35,6 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--flush-interval", type=float, default=0.0,
                    help="seconds between a request's reply lines, at most (0: a line per token)")
     p.add_argument("--lora", action="append", default=[], help="LoRA adapter GGUF (repeatable)")
+    p.add_argument("--mmproj", help="vision projector GGUF (images in prompts)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     return p.parse_args(argv)
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         make_context,
         setup_logging,
     )
+    from pollama.runner.mtmd import Vision
     from pollama.runner.server import RunnerServer
 
     setup_logging()
@@ -91,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         cfg = ContextConfig(n_ctx, parallel, n_batch, threads, args.embedding, flash_attn=args.flash_attn,
                             cache_type=args.cache_type)
         ctx = make_context(model, cfg)
+        vision = Vision(args.mmproj, model, threads) if args.mmproj and not args.embedding else None
         engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, embedding=args.embedding,
-                        flush_interval=args.flush_interval)
+                        flush_interval=args.flush_interval, vision=vision)
     except LoadError as e:
         _emit({"status": "error", "error": str(e)})
         return 1

@@ -20,6 +20,7 @@ from pollama.runner.protocol import (
     Embedded,
     EmbedRequest,
     Finished,
+    ImageInput,
     InfoRequest,
     Piece,
     RankRequest,
@@ -71,9 +72,10 @@ class RunnerProcess:
     async def start(cls, model_path: str | os.PathLike[str], *, ctx: int = 2048, parallel: int = 1,
                     batch: int = 512, threads: int = 0, embedding: bool = False,
                     loras: Sequence[str | os.PathLike[str]] = (), flush_interval: float = 0.0,
-                    timeout: float | None = 600.0, flash_attn: str = "auto",
-                    cache_type: str = "f16") -> RunnerProcess:
-        """Spawn a runner and wait until it has loaded the model; RunnerError if it cannot."""
+                    timeout: float | None = 600.0, flash_attn: str = "auto", cache_type: str = "f16",
+                    projector: str | os.PathLike[str] | None = None) -> RunnerProcess:
+        """Spawn a runner and wait until it has loaded the model (and its vision `projector`); RunnerError if
+        it cannot."""
         args = [sys.executable, "-m", "pollama.runner", "--model", str(model_path), "--ctx", str(ctx),
                 "--parallel", str(parallel), "--batch", str(batch), "--threads", str(threads),
                 "--flash-attn", flash_attn, "--cache-type", cache_type]
@@ -83,6 +85,8 @@ class RunnerProcess:
             args.append("--embedding")
         for lora in loras:
             args += ["--lora", str(lora)]
+        if projector is not None:
+            args += ["--mmproj", str(projector)]
         proc = await asyncio.create_subprocess_exec(
             *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env=_child_env(), limit=_LINE_LIMIT)
@@ -232,9 +236,11 @@ class RunnerProcess:
         msg = await self._single(RankRequest(query, document, truncate))
         return Embedded(msg["embedding"], int(msg["prompt_eval_count"]))
 
-    async def tokenize(self, text: str, *, special: bool = True, add_special: bool = False) -> list[int]:
-        """Token ids of `text`; `special` parses special-token text, `add_special` adds BOS/EOS."""
-        msg = await self._single(TokenizeRequest(text, special, add_special))
+    async def tokenize(self, text: str, *, special: bool = True, add_special: bool = False,
+                       images: Sequence[ImageInput] = ()) -> list[int]:
+        """Token ids of `text`; `special` parses special-token text, `add_special` adds BOS/EOS; with `images`
+        (named by its `[img-N]` tags) each image token is a negative placeholder."""
+        msg = await self._single(TokenizeRequest(text, special, add_special, list(images) or None))
         return [int(t) for t in msg["tokens"]]
 
     async def detokenize(self, tokens: Sequence[int]) -> str:

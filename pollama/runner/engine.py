@@ -16,6 +16,7 @@ for each other at every operation.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 import time
@@ -27,6 +28,7 @@ import llama_cpp as lc
 import numpy as np
 
 from pollama.runner.llama import Model
+from pollama.runner.mtmd import ImageChunk, Vision, is_image
 from pollama.runner.protocol import Embedded, ErrorReply, Finished, piece_line
 from pollama.runner.sampling import Sampler, SamplingOptions, token_logprobs
 from pollama.runner.text import TextStream
@@ -62,6 +64,7 @@ class Completion:
     logprobs: bool = False
     top_logprobs: int = 0
     cancelled: bool = False
+    images: dict[int, ImageChunk] = field(default_factory=dict)  # by placeholder id (negative, in `tokens`)
 
 
 @dataclass(eq=False)
@@ -110,7 +113,7 @@ class Engine:
     """The engine loop; `submit` is thread-safe, `run` is the loop (one dedicated thread)."""
 
     def __init__(self, model: Model, ctx: Any, *, n_ctx: int, parallel: int, n_batch: int,
-                 embedding: bool = False, flush_interval: float = 0.0) -> None:
+                 embedding: bool = False, flush_interval: float = 0.0, vision: Vision | None = None) -> None:
         self.model = model
         self.ctx = ctx
         self.n_ctx = n_ctx
@@ -128,6 +131,12 @@ class Engine:
         self._flush_ns = int(flush_interval * 1e9)
         self._now = 0  # perf_counter_ns after the last decode
         self._stopped = False
+        self.vision = vision
+        self._embd: Any = None  # a batch of embeddings, for images
+        if vision is not None:
+            self._embd = lc.llama_batch_init(n_batch, vision.n_embd, 1)
+            for i in range(n_batch):
+                self._embd.n_seq_id[i] = 1
 
     # ---- public -----------------------------------------------------------------------------------
     def submit(self, req: Completion | Embedding) -> None:
@@ -229,6 +238,8 @@ class Engine:
                 key=lambda s: (span(s.seq), -prefix[s.seq], s.last_used))
         best_len = prefix[s.seq]
         common = min(best_len, len(prompt) - 1)
+        while common > 0 and is_image(prompt[common]) and prompt[common - 1] == prompt[common]:
+            common -= 1  # never start inside an image: its embeddings go in whole
         if common < len(s.tokens):
             if not lc.llama_memory_seq_rm(self._mem, s.seq, common, -1):
                 lc.llama_memory_seq_rm(self._mem, s.seq, -1, -1)
@@ -296,6 +307,10 @@ class Engine:
                 self._release(s)
         if not self._order:
             return
+        if self.vision is not None:
+            self._feed_image()
+            if not self._order:
+                return
         plan, prefill = self._plan()
         if prefill:
             for s in self._order:  # a step with prompt tokens can take seconds: send what is waiting
@@ -342,7 +357,12 @@ class Engine:
                 break
             if not s.pending:
                 continue
-            chunk = s.pending[:budget]
+            if is_image(s.pending[0]):
+                continue  # _feed_image's
+            n = budget
+            if s.req is not None and s.req.images:  # text up to the next image
+                n = next((i for i, t in enumerate(s.pending[:budget]) if is_image(t)), budget)
+            chunk = s.pending[:n]
             del s.pending[:len(chunk)]
             s.n_prompt_eval += len(chunk)
             budget -= len(chunk)
@@ -377,6 +397,56 @@ class Engine:
                 rows.append((s, n - 1))
         b.n_tokens = n
         return n, rows, involved
+
+    def _feed_image(self) -> None:
+        """Decode the next piece of the first image a slot has reached (encoding the image first), in a batch
+        of embeddings of its own: the other sequences wait for one encode and one piece, not a whole prompt."""
+        s = next((s for s in self._order if s.pending and is_image(s.pending[0])), None)
+        if s is None:
+            return
+        req, vision, b = s.req, self.vision, self._embd
+        assert req is not None and vision is not None and b is not None
+        for other in self._order:  # an encode can take seconds: send what is waiting
+            if other.out:
+                self._send(other)
+        image = req.images[s.pending[0]]
+        left = next((i for i, t in enumerate(s.pending) if t != image.key), len(s.pending))
+        non_causal = vision.non_causal(image)
+        rows = left if non_causal else min(left, self.n_batch)
+        try:
+            embd = vision.encode(image)
+        except RuntimeError as e:
+            self._fail(s, str(e))
+            return
+        if rows > self.n_batch:
+            self._fail(s, f"the image needs {rows} tokens in one batch; num_batch is {self.n_batch}")
+            return
+        width = vision.n_embd
+        start = (image.n_tokens - left) * width
+        ctypes.memmove(b.embd, embd[start:start + rows * width].ctypes.data, rows * width * 4)
+        base = len(s.tokens)
+        for j in range(rows):
+            b.pos[j] = base + j
+            b.seq_id[j][0] = s.seq
+            b.logits[j] = 0
+        last = rows == len(s.pending)  # the prompt ends with this image: sample from its last row
+        b.logits[rows - 1] = int(last)
+        b.n_tokens = rows
+        if non_causal:
+            lc.llama_set_causal_attn(self.ctx, False)
+        rc = lc.llama_decode(self.ctx, b)
+        if non_causal:
+            lc.llama_set_causal_attn(self.ctx, True)
+        if rc != 0:
+            self._fail(s, f"llama_decode failed with status {rc}")
+            return
+        self._now = time.perf_counter_ns()
+        s.tokens.extend(s.pending[:rows])
+        del s.pending[:rows]
+        s.n_prompt_eval += rows
+        if last:
+            s.t_first = self._now
+            self._on_token(s, req, lc.llama_sampler_sample(req.sampler.ptr, self.ctx, rows - 1), rows - 1)
 
     def _on_token(self, s: _Slot, req: Completion, tok: int, row: int) -> None:
         model = self.model
@@ -445,7 +515,9 @@ class Engine:
         first = s.t_first or now
         done = Finished(done_reason=reason, prompt_eval_count=s.n_prompt_eval, prompt_cached_count=s.n_cached,
                         prompt_eval_duration=first - s.t_start, eval_count=len(s.generated),
-                        eval_duration=now - first, context=req.tokens + s.generated,
+                        eval_duration=now - first,
+                        context=([t for t in req.tokens if not is_image(t)] if req.images else req.tokens)
+                        + s.generated,
                         stop_sequence=s.stream.matched)
         req.sink.send(done.encode())
         self._release(s)

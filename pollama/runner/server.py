@@ -16,11 +16,13 @@ from typing import Any
 
 from pollama.runner.engine import Completion, Embedding, Engine
 from pollama.runner.llama import Model
+from pollama.runner.mtmd import MediaPrompt
 from pollama.runner.protocol import (
     CompletionRequest,
     DetokenizeRequest,
     EmbedRequest,
     ErrorReply,
+    ImageInput,
     Info,
     InfoRequest,
     Request,
@@ -189,8 +191,7 @@ class RunnerServer:
             case EmbedRequest():
                 self._embed(conn, req)
             case TokenizeRequest():
-                tokens = self.model.tokenize(req.content, add_special=req.add_special, parse_special=req.special)
-                conn.sendall(Tokens(tokens).encode())
+                conn.sendall(Tokens(self._tokenize(req)).encode())
             case DetokenizeRequest():
                 self._check_tokens(req.tokens)
                 conn.sendall(Text(self.model.detokenize(req.tokens)).encode())
@@ -201,22 +202,36 @@ class RunnerServer:
         if not self.model.valid_tokens(tokens):
             raise RequestError("tokens must be a list of token ids")
 
-    def _prompt_tokens(self, req: CompletionRequest) -> list[int]:
+    def _media(self, text: str, images: list[ImageInput], add_special: bool) -> MediaPrompt:
+        """Text with `[img-N]` tags and its images, tokenized by the projector."""
+        if self.engine.vision is None:
+            raise RequestError("this model does not support images")
+        return self.engine.vision.tokenize(text, images, add_special)
+
+    def _tokenize(self, req: TokenizeRequest) -> list[int]:
+        if req.images:
+            return self._media(req.content, req.images, req.add_special).tokens
+        return self.model.tokenize(req.content, add_special=req.add_special, parse_special=req.special)
+
+    def _prompt(self, req: CompletionRequest) -> MediaPrompt:
         if req.tokens is not None:
             self._check_tokens(req.tokens)
-            return list(req.tokens)
+            return MediaPrompt(list(req.tokens))
         assert req.prompt is not None
-        return self.model.tokenize(req.prompt, add_special=True, parse_special=True)
+        if req.images:
+            return self._media(req.prompt, req.images, req.add_special)
+        return MediaPrompt(self.model.tokenize(req.prompt, add_special=req.add_special, parse_special=True))
 
     def _completion(self, conn: socket.socket, req: CompletionRequest) -> None:
         if self.embedding:
             raise RequestError("this runner serves embeddings only")
         opts = parse_options(req.options)
-        tokens = self._prompt_tokens(req)
+        prompt = self._prompt(req)
+        tokens = prompt.tokens
         if not tokens:
             raise RequestError("prompt is empty")
         if len(tokens) > self.n_ctx:
-            if not req.truncate:
+            if not req.truncate or prompt.images:  # cutting would split an image
                 raise RequestError(CONTEXT_ERROR)
             keep = opts.num_keep if 0 <= opts.num_keep <= len(tokens) else len(tokens)
             keep = min(keep, self.n_ctx - 1)
@@ -234,7 +249,7 @@ class RunnerServer:
         sink = SocketSink(conn)
         work = Completion(tokens=tokens, opts=opts, sampler=sampler, sink=sink, limit=limit,
                           grammar=grammar if trigger else None, trigger=trigger,
-                          logprobs=req.logprobs, top_logprobs=req.top_logprobs)
+                          logprobs=req.logprobs, top_logprobs=req.top_logprobs, images=prompt.images)
         self.engine.submit(work)
         sink.pump(lambda: setattr(work, "cancelled", True))
 

@@ -357,7 +357,9 @@ class Scheduler:
             raise BadRequest(f"model '{model.name.display}' has no model layer")
         kv = self.kv_cache(model)
         parallel = self.choose_parallel(model, key, kv)
+        projector = model.projectors[0] if model.projectors and not key.embedding else None
         size = model.model_path.stat().st_size + self.kv_bytes(model, key, kv, parallel)
+        size += projector.stat().st_size if projector else 0
         available = _available_memory("MemAvailable", "SwapFree")
         if size > available:  # the runner would die allocating it (Ollama's check and words)
             raise APIError(f"model requires more system memory ({_human_bytes(size)}) than is available "
@@ -370,7 +372,7 @@ class Scheduler:
                 model.model_path, ctx=key.num_ctx, parallel=parallel, batch=key.num_batch,
                 threads=key.num_thread, embedding=key.embedding, loras=list(model.adapters),
                 flush_interval=self.cfg.stream_interval, timeout=self.cfg.load_timeout,
-                flash_attn=kv.flash_attn, cache_type=kv.type,
+                flash_attn=kv.flash_attn, cache_type=kv.type, projector=projector,
             )
         except RunnerError as e:
             self.metrics.crashes.labels(label).inc()

@@ -26,7 +26,7 @@ from pollama.inference.prompt import (
     renders_generate,
 )
 from pollama.reqctx import note_generation, note_model, note_prompt_tokens
-from pollama.runner.protocol import CompletionRequest, Finished, ImageInput, Runner, Piece
+from pollama.runner.protocol import CompletionRequest, Finished, ImageInput, Piece, Runner
 from pollama.sched import Loaded, Scheduler
 from pollama.store import Model, Store, load_model, parse_name
 

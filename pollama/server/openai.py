@@ -112,6 +112,8 @@ def _image(part: dict[str, Any]) -> str:
         url = url.get("url")
     if not isinstance(url, str):
         raise BadRequest("invalid message format: image_url needs a url")
+    if url.startswith(("http://", "https://")):  # the server fetches nothing a client names (Ollama's words)
+        raise BadRequest("image URLs are not currently supported, please use base64 encoded data instead")
     prefix = next((p for p in _IMAGE_PREFIXES if url.startswith(p)), None)
     if prefix is None:
         raise BadRequest("invalid image input: only base64 data URLs (jpeg, png, webp, gif) are supported")

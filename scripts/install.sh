@@ -57,6 +57,11 @@ if [[ "${1:-}" == "--test" ]]; then
     "${SUDO[@]}" systemctl disable --now docker-registry >/dev/null 2>&1 || true
     pkill -f '^/usr/bin/docker-registry serve /etc/docker/registry/config.yml' 2>/dev/null || true
   fi
+  # curl runs the replay scripts OLLAMA_DEBUG_LOG_REQUESTS writes (tests/server/test_replay_log.py)
+  if ! command -v curl >/dev/null 2>&1; then
+    "${SUDO[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq curl >/dev/null
+  fi
   # the official `ollama` npm package, for the JS client compatibility test
   if ! command -v npm >/dev/null 2>&1; then
     "${SUDO[@]}" apt-get update -qq

@@ -16,6 +16,7 @@ from pollama.api.options import OptionsError, merge_options, validate_options
 from pollama.api.types import ChatRequest, GenerateRequest, Think
 from pollama.grammar import grammar_for_format
 from pollama.inference.events import Done, Event, Metrics
+from pollama.inference.modelref import local_reference
 from pollama.inference.images import decode_images, decode_message_images
 from pollama.inference.output import OutputParser, TemplateParser, output_parser, uses_harmony
 from pollama.inference.prompt import (
@@ -38,7 +39,7 @@ log = logging.getLogger("pollama")
 async def resolve_model(store: Store, raw: str) -> Model:
     if not raw:
         raise BadRequest("model is required")
-    name = parse_name(raw)
+    name = parse_name(local_reference(raw))
     note_model(name.display)
     return await asyncio.to_thread(load_model, store, name)
 

@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from polling import wait_until
 from prometheus_client.parser import text_string_to_metric_families

@@ -16,8 +16,8 @@ from pollama.api.options import OptionsError, merge_options, validate_options
 from pollama.api.types import ChatRequest, GenerateRequest, Think
 from pollama.grammar import grammar_for_format
 from pollama.inference.events import Done, Event, Metrics
-from pollama.inference.modelref import local_reference
 from pollama.inference.images import decode_images, decode_message_images
+from pollama.inference.modelref import local_reference
 from pollama.inference.output import OutputParser, TemplateParser, output_parser, uses_harmony
 from pollama.inference.prompt import (
     chat_messages,

@@ -69,7 +69,7 @@ class Completion:
 
 @dataclass(eq=False)
 class Embedding:
-    """A tokenized embedding request."""
+    """A tokenized embedding request (or a reranker's query and document pair: its pooled output is the score)."""
 
     tokens: list[int]
     sink: Sink
@@ -556,7 +556,7 @@ class Engine:
             last.append(n - 1)
         b.n_tokens = n
         rc = lc.llama_decode(self.ctx, b)
-        n_out = self.model.n_embd_out
+        n_out = self.model.n_pooled
         for seq, req in enumerate(todo):
             if rc != 0:
                 req.sink.send(ErrorReply(f"llama_decode failed with status {rc}").encode())

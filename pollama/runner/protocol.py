@@ -21,9 +21,9 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Protocol
 
-__all__ = ["RequestError", "CompletionRequest", "EmbedRequest", "TokenizeRequest", "DetokenizeRequest",
-           "InfoRequest", "Request", "decode_request", "Piece", "Finished", "Embedded", "Tokens", "Text",
-           "Info", "ErrorReply", "piece_line", "completion_reply", "Runner"]
+__all__ = ["RequestError", "CompletionRequest", "EmbedRequest", "RankRequest", "TokenizeRequest",
+           "DetokenizeRequest", "InfoRequest", "Request", "decode_request", "Piece", "Finished", "Embedded",
+           "Tokens", "Text", "Info", "ErrorReply", "piece_line", "completion_reply", "Runner"]
 
 
 class RequestError(ValueError):
@@ -171,6 +171,21 @@ class EmbedRequest(_Request):
 
 
 @dataclass(frozen=True, slots=True)
+class RankRequest(_Request):
+    """A reranker's relevance score(s) for `document` against `query` (an `Embedded` reply: the n_cls_out
+    floats of rank pooling, the score first); a reranker's embedding runner only."""
+
+    op: ClassVar[str] = "rank"
+    query: str
+    document: str
+    truncate: bool = True
+
+    @classmethod
+    def from_wire(cls, msg: dict[str, Any]) -> RankRequest:
+        return cls(_text(msg, "query"), _text(msg, "document"), truncate=msg.get("truncate") is not False)
+
+
+@dataclass(frozen=True, slots=True)
 class TokenizeRequest(_Request):
     """Token ids of `content`; `special` parses special-token text, `add_special` adds BOS/EOS. With
     `images` (named by `[img-N]` tags, as in a completion) each image token is its negative placeholder."""
@@ -211,9 +226,9 @@ class InfoRequest(_Request):
         return cls()
 
 
-Request = CompletionRequest | EmbedRequest | TokenizeRequest | DetokenizeRequest | InfoRequest
-_BY_OP: dict[str, type[Request]] = {c.op: c for c in (CompletionRequest, EmbedRequest, TokenizeRequest,
-                                                       DetokenizeRequest, InfoRequest)}
+Request = CompletionRequest | EmbedRequest | RankRequest | TokenizeRequest | DetokenizeRequest | InfoRequest
+_BY_OP: dict[str, type[Request]] = {c.op: c for c in (CompletionRequest, EmbedRequest, RankRequest,
+                                                       TokenizeRequest, DetokenizeRequest, InfoRequest)}
 
 
 def decode_request(line: bytes) -> Request:
@@ -350,6 +365,8 @@ class Runner(Protocol):
         ...
 
     async def embed(self, text: str, truncate: bool = True) -> Embedded: ...
+
+    async def rank(self, query: str, document: str, truncate: bool = True) -> Embedded: ...
 
     async def tokenize(self, text: str, *, special: bool = True, add_special: bool = False,
                        images: Sequence[ImageInput] = ()) -> list[int]:

@@ -25,6 +25,7 @@ from pollama.runner.protocol import (
     ImageInput,
     Info,
     InfoRequest,
+    RankRequest,
     Request,
     RequestError,
     Text,
@@ -32,6 +33,7 @@ from pollama.runner.protocol import (
     Tokens,
     decode_request,
 )
+from pollama.runner.rank import fit_pair
 from pollama.runner.sampling import OptionsError, Sampler, parse_options
 
 __all__ = ["SocketSink", "RunnerServer", "MAX_REQUEST"]
@@ -190,6 +192,8 @@ class RunnerServer:
                 self._completion(conn, req)
             case EmbedRequest():
                 self._embed(conn, req)
+            case RankRequest():
+                self._rank(conn, req)
             case TokenizeRequest():
                 conn.sendall(Tokens(self._tokenize(req)).encode())
             case DetokenizeRequest():
@@ -256,6 +260,8 @@ class RunnerServer:
     def _embed(self, conn: socket.socket, req: EmbedRequest) -> None:
         if not self.embedding:
             raise RequestError("this runner was not started for embeddings")
+        if self.model.ranks:
+            raise RequestError("this model is a reranker: it scores documents and has no embeddings")
         tokens = self.model.tokenize(req.content, add_special=True, parse_special=True)
         if not tokens:
             raise RequestError("Input content cannot be empty")  # llama.cpp's server (and so Ollama)
@@ -263,6 +269,15 @@ class RunnerServer:
             if not req.truncate:
                 raise RequestError(CONTEXT_ERROR)
             tokens = tokens[: self.n_ctx]
+        self._pool(conn, tokens)
+
+    def _rank(self, conn: socket.socket, req: RankRequest) -> None:
+        if not self.embedding or not self.model.ranks:
+            raise RequestError("this runner does not rank documents")
+        self._pool(conn, fit_pair(self.model, req.query, req.document, self.n_ctx, req.truncate, CONTEXT_ERROR))
+
+    def _pool(self, conn: socket.socket, tokens: list[int]) -> None:
+        """Evaluate `tokens` as one sequence and reply with what the context pools from it (`Embedded`)."""
         conn.setblocking(False)
         sink = SocketSink(conn)
         work = Embedding(tokens=tokens, sink=sink)

@@ -265,6 +265,8 @@ async def embed_texts(store: Store, sched: Scheduler, raw_name: str, texts: list
                       keep_alive: Any = None) -> tuple[Model, list[list[float]], int, float]:
     """(model, vectors, prompt tokens, load seconds)."""
     model = await resolve_model(store, raw_name)
+    if "rerank" in model.capabilities:  # a reranker's runner pools a relevance score, not a vector
+        raise BadRequest(f'"{raw_name}" does not support embedding')
     opts = model_options(model, options)
     if dimensions is not None and dimensions <= 0:
         raise BadRequest("dimensions must be a positive number")

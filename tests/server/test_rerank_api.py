@@ -206,6 +206,7 @@ def test_a_reranker_does_not_generate(http: httpx.Client, path: str, body: dict,
 
 def test_a_reranker_has_no_embeddings(http: httpx.Client) -> None:
     r = http.post("/api/embed", json={"model": "ranker", "input": "hello"})
-    assert r.status_code == 400 and set(r.json()) == {"error"}
-    assert "reranker" in r.json()["error"] or "does not support" in r.json()["error"]
+    assert r.status_code == 400 and r.json() == {"error": '"ranker" does not support embedding'}
+    r = http.post("/v1/embeddings", json={"model": "ranker", "input": "hello"})
+    assert r.status_code == 400 and r.json()["error"]["message"] == '"ranker" does not support embedding'
     assert rerank(http, "/api/rerank")["results"]  # and it still ranks

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +18,6 @@ from server_proc import Server
 
 from pollama.inference.images import MAX_IMAGE_PIXELS
 
-ROOT = Path(__file__).resolve().parents[2]
 IMAGE_TOKENS = 16  # (image_size 32 / patch_size 8) ** 2
 GREEDY = {"temperature": 0, "seed": 7, "num_predict": 12}
 
@@ -38,15 +35,8 @@ RED, BLUE = png((220, 30, 30)), png((20, 40, 230))
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("vision")
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_tiny_vision_model.py"), str(out)], check=True,
-                   timeout=120, capture_output=True)
-    return out
-
-
-@pytest.fixture(scope="module")
-def srv(module_server: Any, pair: Path) -> Server:
+def srv(module_server: Any, vision_pair: Path) -> Server:
+    pair = vision_pair
     s: Server = module_server({"OLLAMA_NUM_PARALLEL": "4"})
     with s.client() as http:
         files = {"model.gguf": upload_blob(http, pair / "model.gguf"),

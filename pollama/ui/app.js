@@ -1,7 +1,7 @@
 // The page: wires the model picker, the composer, the conversation list and the dialogs together.
 
 import { onKeyNeeded } from "./api.js";
-import { generate } from "./chat.js";
+import { chatRequest, generate } from "./chat.js";
 import { attachImages } from "./images.js";
 import { lastNode, renderMessages, updateAnswer } from "./messages.js";
 import { modelNames, openDetails, openModels, setUpPull, showModel } from "./models.js";
@@ -73,6 +73,7 @@ function pick(id) {
 
 async function answer() {
   const current = conversation;
+  const request = chatRequest(current, capabilities.includes("thinking"));
   const message = { role: "assistant", content: "" };
   current.messages.push(message);
   running = { conversation: current, controller: new AbortController() };
@@ -89,9 +90,7 @@ async function answer() {
       node.scrollIntoView({ block: "end" });
     });
   };
-  await generate(current, message, {
-    canThink: capabilities.includes("thinking"), signal: running.controller.signal, onChunk,
-  });
+  await generate(request, message, { signal: running.controller.signal, onChunk });
   running = null;
   store.save(current);
   if (current === conversation) redraw();

@@ -19,11 +19,11 @@ export function chatRequest(conversation, canThink) {
   return body;
 }
 
-/** Stream the answer to `conversation` into `answer` (a message object), calling `onChunk()` as it grows.
- * Resolves when the answer is complete, stopped or failed (then `answer.stopped` / `answer.error`). */
-export async function generate(conversation, answer, { canThink, signal, onChunk }) {
+/** Stream the answer to `request` (a chatRequest) into `answer` (a message object), calling `onChunk()` as
+ * it grows. Resolves when the answer is complete, stopped or failed (then `answer.stopped` / `.error`). */
+export async function generate(request, answer, { signal, onChunk }) {
   try {
-    for await (const chunk of stream("/api/chat", chatRequest(conversation, canThink), signal)) {
+    for await (const chunk of stream("/api/chat", request, signal)) {
       answer.content += chunk.message?.content || "";
       answer.thinking = (answer.thinking || "") + (chunk.message?.thinking || "");
       if (chunk.done) {

@@ -24,8 +24,8 @@ function saveAll(list) {
 
 export function create(model) {
   return {
-    id: Date.now().toString(36) + Math.random().toString(36).slice(2), title: "", model, system: "", options: {}, think: false, messages: [],
-    updated: Date.now(),
+    id: Date.now().toString(36) + Math.random().toString(36).slice(2),
+    title: "", model, system: "", options: {}, think: true, messages: [], updated: Date.now(),
   };
 }
 

@@ -1,0 +1,179 @@
+"""The web chat page in headless chromium against the real server with SmolLM2: it loads without console
+errors and lists the models, streams an answer with its stats, keeps the conversation over a reload, Stop
+aborts the fetch and the server frees the slot, edit/regenerate resend the right messages, the sidebar
+renames and deletes, and the Models window unloads a model and shows its details."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from fixtures.tiny_gguf import make_tiny_llama
+from model_upload import create_from_gguf
+from selenium import webdriver
+from selenium.webdriver.common.keys import Keys
+from server_proc import Server, ServerFactory
+from uipage import Page, wait_for
+
+# answers stay short on a busy machine; the question gets "Paris" at temperature 0
+SMOLLM2 = {"num_predict": 24}
+# a tiny random model sampling its whole vocabulary: it never ends by itself (see tests/server/test_disconnect)
+ENDLESS = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "num_predict": 1_000_000}
+QUESTION = "What is the capital of France?"
+
+
+@pytest.fixture(scope="module")
+def srv(module_server: ServerFactory, smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Server:
+    tiny = make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf", ctx=32768)
+    s = module_server({"OLLAMA_NUM_PARALLEL": "1", "OLLAMA_KEEP_ALIVE": "10m"})
+    with s.client() as http:
+        create_from_gguf(http, "smollm2", smollm2, parameters=SMOLLM2)
+        create_from_gguf(http, "endless", tiny, parameters=ENDLESS)
+    return s
+
+
+@pytest.fixture(scope="module")
+def page(browser: webdriver.Chrome, srv: Server) -> Page:
+    return Page(browser, srv.url)
+
+
+def chat_bodies(page: Page) -> list[dict]:
+    return [json.loads(r["postData"]) for r in page.requests("/api/chat")]
+
+
+def set_options(page: Page, **values: object) -> None:
+    page.find("#open-settings").click()
+    form = page.find("#settings-form")
+    for name, value in values.items():
+        field = form.find_element("name", name)
+        field.clear()
+        field.send_keys(str(value))
+    page.find("#settings-save").click()
+
+
+def metric(srv: Server, name: str) -> float:
+    text = httpx.get(srv.url + "/metrics").text
+    return float(re.search(rf"^{name} (\S+)$", text, re.M).group(1))
+
+
+def test_the_page_loads_without_errors_and_lists_the_models(page: Page, srv: Server) -> None:
+    page.open().wait_ready()
+    assert sorted(page.models()) == ["endless:latest", "smollm2:latest"]
+    assert page.console_errors() == []
+    assert not page.find("#attach").is_displayed()  # neither model has the vision capability
+    served = httpx.get(srv.url + "/ui")
+    assert served.status_code == 200 and "script-src 'self'" in served.headers["content-security-policy"]
+    assert "unsafe-inline" not in served.headers["content-security-policy"]
+    assert httpx.get(srv.url + "/").text == "Ollama is running"
+    assert f"web chat at {srv.url}/ui" in srv.logs()
+
+
+def test_an_answer_streams_with_its_stats_and_a_reload_keeps_it(page: Page, tmp_path: Path) -> None:
+    page.open().wait_ready()
+    page.pick_model("smollm2:latest")
+    set_options(page, temperature=0, seed=42)
+    page.send(QUESTION)
+    page.wait_idle()
+    (answer,) = page.answers()
+    assert "Paris" in answer.find_element("css selector", ".content").text, answer.text
+    assert re.fullmatch(r"\d+ tokens · [\d.]+ tokens/s · prompt \d+ tokens",
+                        answer.find_element("css selector", ".stats").text)
+    (body,) = chat_bodies(page)
+    assert body["model"] == "smollm2:latest" and body["stream"] is True
+    assert body["options"] == {"temperature": 0, "seed": 42}
+    assert body["messages"] == [{"role": "user", "content": QUESTION}]
+
+    page.open(fresh=False).wait_ready()
+    assert [t.text for t in page.all("#conversations .title")] == [QUESTION]
+    assert [m.text for m in page.all(".message.user .content")] == [QUESTION]
+    assert "Paris" in page.answers()[0].find_element("css selector", ".content").text
+    shot = tmp_path / "chat.png"
+    assert page.driver.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.console_errors() == []
+
+
+def test_edit_and_regenerate_resend_the_conversation(page: Page) -> None:
+    page.open().wait_ready()
+    page.pick_model("smollm2:latest")
+    set_options(page, temperature=0)
+    page.send("Say hi")
+    page.wait_idle()
+    page.drain_logs()
+    page.find(".message.user .edit").click()
+    editor = page.find(".message.user .editor")
+    editor.clear()
+    editor.send_keys(QUESTION)
+    page.find(".message.user .actions button").click()  # Save & send
+    page.wait_idle()
+    assert [m.text for m in page.all(".message.user .content")] == [QUESTION]
+    assert len(page.answers()) == 1
+    page.find(".regenerate").click()
+    page.wait_idle()
+    assert len(page.answers()) == 1 and "Paris" in page.answers()[0].text
+    edited, regenerated = chat_bodies(page)
+    assert edited["messages"] == regenerated["messages"] == [{"role": "user", "content": QUESTION}]
+
+
+def test_stop_aborts_the_answer_and_frees_the_slot(page: Page, srv: Server) -> None:
+    page.open().wait_ready()
+    page.pick_model("endless:latest")
+    page.send("go on")
+    # the answer shows while it is still streaming
+    wait_for(lambda: page.busy() and page.answers()[0].find_element("css selector", ".content").text,
+             60, "streamed text")
+    assert metric(srv, "pollama_requests_running") == 1
+    page.find("#stop").click()
+    page.wait_idle(5)
+    answer = page.answers()[0]
+    assert answer.find_element("css selector", ".note").text == "Stopped"
+    assert answer.find_element("css selector", ".content").text  # what came before Stop is kept
+    wait_for(lambda: metric(srv, "pollama_requests_running") == 0, 5, "the server to free the slot")
+    page.open(fresh=False).wait_ready()  # the stopped answer was saved
+    assert page.answers()[0].find_element("css selector", ".note").text == "Stopped"
+
+
+def test_the_sidebar_renames_and_deletes_conversations(page: Page) -> None:
+    page.open().wait_ready()
+    page.pick_model("endless:latest")
+    for text in ("first", "second"):
+        page.find("#new-chat").click()
+        page.send(text)
+        wait_for(lambda: page.busy(), 10, "the answer to start")
+        page.find("#stop").click()
+        page.wait_idle(5)
+    assert [t.text for t in page.all("#conversations .title")] == ["second", "first"]
+    page.all("#conversations button[title=Rename]")[1].click()
+    field = page.find("#conversations input")
+    field.send_keys("renamed")  # replaces the selected title (clear() would blur the field: a rename)
+    field.send_keys(Keys.ENTER)
+    page.open(fresh=False).wait_ready()
+    assert [t.text for t in page.all("#conversations .title")] == ["second", "renamed"]
+    delete = page.all("#conversations button[title=Delete]")[0]
+    delete.click()
+    delete.click()  # asks twice
+    assert [t.text for t in page.all("#conversations .title")] == ["renamed"]
+    stored = page.driver.execute_script("return JSON.parse(localStorage['pollama.conversations'])")
+    assert [c["title"] for c in stored] == ["renamed"]
+
+
+def test_the_models_window_unloads_and_shows_details(page: Page, srv: Server) -> None:
+    with srv.client() as http:  # load smollm2
+        assert http.post("/api/generate", json={"model": "smollm2", "keep_alive": "10m"}).status_code == 200
+    page.open().wait_ready()
+    page.find("#open-models").click()
+    row = wait_for(lambda: [li for li in page.all("#loaded li") if li.text.startswith("smollm2:latest")],
+                   10, "smollm2 among the loaded models")[0]
+    row.find_element("css selector", "button").click()  # Unload
+    with srv.client() as http:
+        wait_for(lambda: "smollm2:latest" not in [m["name"] for m in http.get("/api/ps").json()["models"]], 10,
+                 "smollm2 to unload")
+    (installed,) = [li for li in page.all("#installed li") if li.text.startswith("smollm2:latest")]
+    installed.find_element("css selector", "button").click()  # Details
+    details = wait_for(lambda: page.find("#show-details").text, 10, "the details")
+    assert "family\nllama" in details and "capabilities\ncompletion" in details
+    assert "num_predict" in page.driver.execute_script("return document.getElementById('show-parameters')"
+                                                       ".textContent")
+    assert page.console_errors() == []

@@ -73,7 +73,8 @@ class RunnerProcess:
                     batch: int = 512, threads: int = 0, embedding: bool = False,
                     loras: Sequence[str | os.PathLike[str]] = (), flush_interval: float = 0.0,
                     timeout: float | None = 600.0, flash_attn: str = "auto", cache_type: str = "f16",
-                    projector: str | os.PathLike[str] | None = None) -> RunnerProcess:
+                    projector: str | os.PathLike[str] | None = None,
+                    rpc_servers: Sequence[str] = (), tensor_split: str = "") -> RunnerProcess:
         """Spawn a runner and wait until it has loaded the model (and its vision `projector`); RunnerError if
         it cannot."""
         args = [sys.executable, "-m", "pollama.runner", "--model", str(model_path), "--ctx", str(ctx),
@@ -85,6 +86,8 @@ class RunnerProcess:
             args.append("--embedding")
         for lora in loras:
             args += ["--lora", str(lora)]
+        if rpc_servers:  # llama.cpp RPC servers the layers spread over (pollama.runner.rpc)
+            args += ["--rpc", ",".join(rpc_servers), "--tensor-split", tensor_split]
         if projector is not None:
             args += ["--mmproj", str(projector)]
         proc = await asyncio.create_subprocess_exec(
@@ -104,6 +107,9 @@ class RunnerProcess:
         with contextlib.suppress(ValueError):
             msg = json.loads(line) if line else {}
         if msg.get("status") == "ready":
+            log.info("runner %d ready: flash attention %s, KV cache K %s V %s, %.2f MiB", proc.pid,
+                     msg.get("flash_attn"), msg.get("kv_cache_type_k"), msg.get("kv_cache_type_v"),
+                     msg.get("kv_cache_bytes", 0) / (1 << 20))
             return cls(proc, int(msg["port"]), msg, tail, task)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), 10)

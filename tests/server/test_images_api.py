@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -232,3 +235,16 @@ def test_bad_images_are_400s_and_the_runner_stays_up(http: httpx.Client) -> None
         {"role": "user", "content": "hi", "images": [RED]}]})
     assert r.status_code == 400 and "does not support images" in r.text
     assert ask(http, [RED])["message"]["content"] == before  # same runner, same answer
+
+
+def test_cli_run_with_an_image_path(http: httpx.Client, srv: Server, tmp_path: Path) -> None:
+    r = http.post("/api/create", json={"model": "tv-greedy", "from": "tv", "parameters": GREEDY, "stream": False})
+    assert r.status_code == 200, r.text
+    (tmp_path / "red.png").write_bytes(base64.b64decode(RED))
+    expected = ask(http, [RED], text="describe", model="tv-greedy")["message"]["content"]
+    env = {**os.environ, "OLLAMA_HOST": srv.url, "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "pollama", "run", "tv-greedy", "describe ./red.png"], env=env,
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Added image './red.png'" in out.stderr
+    assert out.stdout.strip() == expected.strip()

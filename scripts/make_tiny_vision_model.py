@@ -1,8 +1,8 @@
 """Write a tiny random vision model pair: `OUTDIR/model.gguf` (a llama text model with SmolLM2's tokenizer and
 chat template) and `OUTDIR/mmproj.gguf` (a CLIP vision tower with a LLaVA "mlp" projector), laid out as
 llama.cpp's mtmd/clip loader reads them (tools/mtmd/clip.cpp, clip-impl.h: `clip.*` keys, `v.*` and `mm.*`
-tensors). The weights are random: the pair proves the plumbing (an image becomes PATCHES embeddings the text
-model attends to), not vision. Create a model from both files like from a real pair:
+tensors). The weights are random: the pair proves the plumbing (an image becomes 16 embeddings the text model
+attends to), not vision. Create a model from both files like from a real pair:
 
     python3 scripts/make_tiny_vision_model.py /tmp/tv
     # upload both blobs, then POST /api/create {"model": "tiny-vision", "files": {"model.gguf": "sha256:...",
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import gguf
@@ -25,8 +26,7 @@ from tests.fixtures.tiny_gguf import finish_gguf, make_tiny_llama  # noqa: E402
 
 IMAGE_SIZE = 32  # pixels per side the projector resizes to
 PATCH_SIZE = 8
-PATCHES = (IMAGE_SIZE // PATCH_SIZE) ** 2  # embeddings (tokens) per image: 16
-TEXT_EMBD = 64  # the text model's n_embd: the projector's output width
+TEXT_EMBD = 64
 VISION_EMBD = 32
 VISION_FF = 64
 VISION_HEADS = 2
@@ -37,32 +37,50 @@ def _w(rng: np.random.Generator, *shape: int, std: float) -> np.ndarray:
     return (rng.standard_normal(shape, dtype=np.float32) * std).astype(np.float32)
 
 
-def write_projector(path: Path, seed: int = 1) -> Path:
+@dataclass(frozen=True)
+class Tower:
+    """A vision tower's shape: the default is the tiny one; bench/ builds a CLIP-sized one."""
+
+    image_size: int = IMAGE_SIZE
+    patch_size: int = PATCH_SIZE
+    embd: int = VISION_EMBD
+    ff: int = VISION_FF
+    heads: int = VISION_HEADS
+    layers: int = VISION_LAYERS
+    text_embd: int = TEXT_EMBD  # the text model's n_embd: the projector's output width
+
+    @property
+    def patches(self) -> int:
+        return (self.image_size // self.patch_size) ** 2
+
+
+def write_projector(path: Path, seed: int = 1, tower: Tower = Tower()) -> Path:
     """The CLIP projector GGUF (general.architecture "clip", projector type "mlp")."""
     rng = np.random.default_rng(seed)
+    t = tower
     w = gguf.GGUFWriter(path, "clip")
     w.add_name("tiny-vision-projector")
     w.add_file_type(gguf.LlamaFileType.ALL_F32)
     w.add_bool("clip.has_vision_encoder", True)
     w.add_string("clip.projector_type", "mlp")
     w.add_bool("clip.use_gelu", True)
-    w.add_uint32("clip.vision.image_size", IMAGE_SIZE)
-    w.add_uint32("clip.vision.patch_size", PATCH_SIZE)
-    w.add_uint32("clip.vision.embedding_length", VISION_EMBD)
-    w.add_uint32("clip.vision.feed_forward_length", VISION_FF)
-    w.add_uint32("clip.vision.projection_dim", TEXT_EMBD)
-    w.add_uint32("clip.vision.attention.head_count", VISION_HEADS)
+    w.add_uint32("clip.vision.image_size", t.image_size)
+    w.add_uint32("clip.vision.patch_size", t.patch_size)
+    w.add_uint32("clip.vision.embedding_length", t.embd)
+    w.add_uint32("clip.vision.feed_forward_length", t.ff)
+    w.add_uint32("clip.vision.projection_dim", t.text_embd)
+    w.add_uint32("clip.vision.attention.head_count", t.heads)
     w.add_float32("clip.vision.attention.layer_norm_epsilon", 1e-6)
-    w.add_uint32("clip.vision.block_count", VISION_LAYERS)
+    w.add_uint32("clip.vision.block_count", t.layers)
     w.add_array("clip.vision.image_mean", [0.5, 0.5, 0.5])
     w.add_array("clip.vision.image_std", [0.5, 0.5, 0.5])
 
-    d, ff, s = VISION_EMBD, VISION_FF, 1.0 / np.sqrt(VISION_EMBD)
+    d, ff, s = t.embd, t.ff, 1.0 / np.sqrt(t.embd)
     # a strong patch embedding: different pixels give clearly different embeddings
-    w.add_tensor("v.patch_embd.weight", _w(rng, d, 3, PATCH_SIZE, PATCH_SIZE, std=0.5))
+    w.add_tensor("v.patch_embd.weight", _w(rng, d, 3, t.patch_size, t.patch_size, std=0.5))
     w.add_tensor("v.patch_embd.bias", np.zeros(d, dtype=np.float32))
-    w.add_tensor("v.position_embd.weight", _w(rng, PATCHES, d, std=0.02))
-    for i in range(VISION_LAYERS):
+    w.add_tensor("v.position_embd.weight", _w(rng, t.patches, d, std=0.02))
+    for i in range(t.layers):
         p = f"v.blk.{i}."
         for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
             w.add_tensor(p + name + ".weight", _w(rng, d, d, std=s))
@@ -74,11 +92,11 @@ def write_projector(path: Path, seed: int = 1) -> Path:
         w.add_tensor(p + "ffn_up.bias", np.zeros(ff, dtype=np.float32))
         w.add_tensor(p + "ffn_down.weight", _w(rng, d, ff, std=1.0 / np.sqrt(ff)))
         w.add_tensor(p + "ffn_down.bias", np.zeros(d, dtype=np.float32))
-    # the projection to the text model's width, scaled like its token embeddings (unit variance)
-    w.add_tensor("mm.0.weight", _w(rng, TEXT_EMBD, d, std=1.0 / np.sqrt(d)))
-    w.add_tensor("mm.0.bias", np.zeros(TEXT_EMBD, dtype=np.float32))
-    w.add_tensor("mm.2.weight", _w(rng, TEXT_EMBD, TEXT_EMBD, std=2.0 / np.sqrt(TEXT_EMBD)))
-    w.add_tensor("mm.2.bias", np.zeros(TEXT_EMBD, dtype=np.float32))
+    # the projection to the text model's width, about as large as its token embeddings
+    w.add_tensor("mm.0.weight", _w(rng, t.text_embd, d, std=1.0 / np.sqrt(d)))
+    w.add_tensor("mm.0.bias", np.zeros(t.text_embd, dtype=np.float32))
+    w.add_tensor("mm.2.weight", _w(rng, t.text_embd, t.text_embd, std=2.0 / np.sqrt(t.text_embd)))
+    w.add_tensor("mm.2.bias", np.zeros(t.text_embd, dtype=np.float32))
     finish_gguf(w)
     return path
 

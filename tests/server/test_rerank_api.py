@@ -210,3 +210,10 @@ def test_a_reranker_has_no_embeddings(http: httpx.Client) -> None:
     r = http.post("/v1/embeddings", json={"model": "ranker", "input": "hello"})
     assert r.status_code == 400 and r.json()["error"]["message"] == '"ranker" does not support embedding'
     assert rerank(http, "/api/rerank")["results"]  # and it still ranks
+
+
+def test_tokenize_uses_the_rerankers_runner(http: httpx.Client, reference: dict[str, Reference]) -> None:
+    rerank(http, "/api/rerank")  # loads its runner
+    r = http.post("/api/tokenize", json={"model": "ranker", "content": QUERY})
+    assert r.status_code == 200 and r.json()["tokens"] == reference["ranker"].tokenize(QUERY, special=True)
+    assert rerank(http, "/api/rerank")["load_duration"] == 0  # the same runner served both

@@ -100,13 +100,11 @@ class Page:
         self.driver.get_log("browser")
         self.driver.get_log("performance")
 
+    def all_requests(self) -> list[dict[str, Any]]:
+        """The requests the page sent since the last look (Chrome's Network events)."""
+        messages = (json.loads(entry["message"])["message"] for entry in self.driver.get_log("performance"))
+        return [m["params"]["request"] for m in messages if m["method"] == "Network.requestWillBeSent"]
+
     def requests(self, path: str) -> list[dict[str, Any]]:
-        """The requests the page sent to `path` since the last look (Chrome's Network events)."""
-        found = []
-        for entry in self.driver.get_log("performance"):
-            message = json.loads(entry["message"])["message"]
-            if message["method"] == "Network.requestWillBeSent":
-                request = message["params"]["request"]
-                if request["url"].split("?", 1)[0] == self.url + path:
-                    found.append(request)
-        return found
+        """The requests the page sent to `path` since the last look."""
+        return [r for r in self.all_requests() if r["url"].split("?", 1)[0] == self.url + path]

@@ -23,7 +23,7 @@ PYEOF
 
 # The wheel is built once per (version, build flags, Python) and kept in a cache outside the checkout, so a
 # new virtualenv (CI makes one on every run) installs it in seconds instead of compiling again.
-LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF"
+LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_RPC=ON"  # RPC: `pollama rpc` and OLLAMA_RPC_SERVERS
 WHEEL_CACHE=${POLLAMA_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pollama/wheels}
 PYTAG=$("$PY" -c 'import sys, platform; print(f"cp{sys.version_info[0]}{sys.version_info[1]}-{platform.machine()}")')
 KEY=$(printf '%s|%s|%s' "$LLAMA_VERSION" "$LLAMA_CMAKE_ARGS" "$PYTAG" | sha256sum | cut -c1-16)
@@ -61,6 +61,12 @@ if [[ "${1:-}" == "--test" ]]; then
   if ! command -v curl >/dev/null 2>&1; then
     "${SUDO[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq curl >/dev/null
+  fi
+  # Debian's chromium and its driver: the web page's tests drive them headless through Selenium
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    echo "installing Debian's chromium and chromium-driver (used by the web page tests)"
+    "${SUDO[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
   # the official `ollama` npm package, for the JS client compatibility test
   if ! command -v npm >/dev/null 2>&1; then

@@ -19,6 +19,7 @@ from pollama.api.rerank import RerankDocument, RerankRequest, RerankResponse, Re
 from pollama.api.types import parse_request
 from pollama.inference import resolve_model
 from pollama.inference.stream import model_options
+from pollama.reqctx import note_prompt_tokens
 from pollama.runner.protocol import Embedded, Runner
 from pollama.server.openai import openai_error
 from pollama.server.streaming import api_route, until_disconnected
@@ -67,7 +68,9 @@ async def _scores(request: Request, req: RerankRequest) -> tuple[str, list[Embed
     options = model_options(model, req.options)
     async with sched.use(model, options, req.keep_alive, embedding=True) as (loaded, load_seconds):
         replies = await _rank_all(loaded.runner, query, documents, req.truncate)
-    sched.metrics.prompt_tokens.labels(model.name.display).inc(sum(r.prompt_eval_count for r in replies))
+    count = sum(r.prompt_eval_count for r in replies)
+    sched.metrics.prompt_tokens.labels(model.name.display).inc(count)
+    note_prompt_tokens(count)
     return model.name.display, replies, load_seconds
 
 

@@ -13,6 +13,8 @@ import httpx
 import llama_cpp as lc
 import pytest
 from fixtures.tiny_gguf import make_tiny_bert
+from polling import wait_until
+from prometheus_client.parser import text_string_to_metric_families
 from server_proc import Server, ServerFactory
 
 from pollama.runner.llama import setup_logging
@@ -217,3 +219,20 @@ def test_tokenize_uses_the_rerankers_runner(http: httpx.Client, reference: dict[
     r = http.post("/api/tokenize", json={"model": "ranker", "content": QUERY})
     assert r.status_code == 200 and r.json()["tokens"] == reference["ranker"].tokenize(QUERY, special=True)
     assert rerank(http, "/api/rerank")["load_duration"] == 0  # the same runner served both
+
+
+def test_request_log_and_metrics_count_the_pairs_tokens(srv: Server, http: httpx.Client) -> None:
+    def prompt_tokens() -> float:
+        families = text_string_to_metric_families(http.get("/metrics").text)
+        return sum(s.value for f in families if f.name == "pollama_prompt_tokens" for s in f.samples
+                   if s.labels.get("model") == "ranker:latest" and s.name.endswith("_total"))
+
+    before = prompt_tokens()
+    r = http.post("/api/rerank", headers={"X-Request-Id": "rerank-log-1"},
+                  json={"model": "ranker", "query": QUERY, "documents": DOCUMENTS})
+    n = r.json()["usage"]["prompt_tokens"]
+    assert prompt_tokens() - before == n
+    line: list[str] = []
+    wait_until(lambda: line.extend(x for x in srv.logs().splitlines() if "id=rerank-log-1" in x) or line,
+               timeout=15)
+    assert f"prompt_eval_count={n} " in line[0] + " " and "route=/api/rerank" in line[0]

@@ -45,7 +45,7 @@ function confirmDelete(node, conversation, onChange) {
   node.textContent = "Delete?";
   setTimeout(() => {
     delete node.dataset.armed;
-    node.textContent = "🗑";
+    node.textContent = "×";
   }, 3000);
 }
 
@@ -63,7 +63,7 @@ export function renderSidebar(list, currentId, { onPick, onChange }) {
     title.addEventListener("keydown", (event) => { if (event.key === "Enter") onPick(conversation.id); });
     item.append(title,
       button("✎", "Rename", () => renameInPlace(item, conversation, onChange)),
-      button("🗑", "Delete", (node) => confirmDelete(node, conversation, onChange)));
+      button("×", "Delete", (node) => confirmDelete(node, conversation, onChange)));
     return item;
   }));
 }

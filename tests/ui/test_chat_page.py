@@ -6,6 +6,7 @@ renames and deletes, and the Models window unloads a model and shows its details
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_an_answer_streams_with_its_stats_and_a_reload_keeps_it(page: Page, tmp_
     assert [t.text for t in page.all("#conversations .title")] == [QUESTION]
     assert [m.text for m in page.all(".message.user .content")] == [QUESTION]
     assert "Paris" in page.answers()[0].find_element("css selector", ".content").text
-    shot = tmp_path / "chat.png"
+    shot = Path(os.environ.get("POLLAMA_UI_SCREENSHOT") or tmp_path / "chat.png")  # docs/ui.png comes from here
     assert page.driver.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.console_errors() == []
 
@@ -142,7 +143,10 @@ def test_the_sidebar_renames_and_deletes_conversations(page: Page) -> None:
         page.find("#new-chat").click()
         page.send(text)
         wait_for(lambda: page.busy(), 10, "the answer to start")
-        page.find("#stop").click()
+        if text == "first":
+            page.find("#stop").click()
+        else:
+            page.find("#prompt").send_keys(Keys.ESCAPE)  # Esc stops too
         page.wait_idle(5)
     assert [t.text for t in page.all("#conversations .title")] == ["second", "first"]
     page.all("#conversations button[title=Rename]")[1].click()
@@ -177,3 +181,21 @@ def test_the_models_window_unloads_and_shows_details(page: Page, srv: Server) ->
     assert "num_predict" in page.driver.execute_script("return document.getElementById('show-parameters')"
                                                        ".textContent")
     assert page.console_errors() == []
+
+
+def test_a_phone_sized_window_slides_the_list_in(page: Page) -> None:
+    page.open()
+    page.driver.execute_script("localStorage.setItem('pollama.conversations', arguments[0])", json.dumps(
+        [{"id": "c1", "title": "kept", "model": "smollm2:latest", "options": {}, "messages": []}]))
+    page.driver.set_window_size(500, 800)  # headless chromium's narrowest
+    try:
+        page.open(fresh=False).wait_ready()
+        sidebar = page.find("#sidebar")
+        assert sidebar.rect["x"] + sidebar.rect["width"] <= 0  # off screen
+        page.find("#toggle-sidebar").click()
+        wait_for(lambda: sidebar.rect["x"] == 0, 5, "the list to slide in")
+        page.find("#conversations .title").click()
+        wait_for(lambda: sidebar.rect["x"] + sidebar.rect["width"] <= 0, 5, "the list to slide out")
+        assert page.find("#prompt").rect["width"] > 250
+    finally:
+        page.driver.set_window_size(1100, 800)

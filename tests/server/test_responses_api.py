@@ -292,14 +292,16 @@ def test_namespace_tools_and_options() -> None:
 
 
 # ---- GET /api/status -----------------------------------------------------------------------------
-@pytest.mark.parametrize("env,config,want", [
-    ("", None, (False, "none")), ("1", None, (True, "env")), ("false", None, (False, "none")),
-    ("yes please", None, (True, "env")),  # Go's ParseBool cannot read it: Ollama counts it as set
-    ("", {"disable_ollama_cloud": True}, (True, "config")), ("true", {"disable_ollama_cloud": True}, (True, "both")),
-    ("", "{not json", (False, "none")),
+@pytest.mark.parametrize("env,config,source", [
+    ("", None, "none"), ("1", None, "env"), ("false", None, "none"),
+    ("yes please", None, "env"),  # Go's ParseBool cannot read it: Ollama counts it as set
+    ("", {"disable_ollama_cloud": True}, "config"), ("true", {"disable_ollama_cloud": True}, "both"),
+    ("", {"disable_ollama_cloud": False}, "none"), ("", "{not json", "none"),
 ])
 def test_status_reports_the_cloud_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: str,
-                                          config: Any, want: tuple[bool, str]) -> None:
+                                          config: Any, source: str) -> None:
+    """Cloud is always disabled here (pollama runs no cloud models); `source` names the settings that
+    disable it as well, as Ollama names them."""
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("OLLAMA_NO_CLOUD", env)
     monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "models"))
@@ -308,7 +310,7 @@ def test_status_reports_the_cloud_setting(tmp_path: Path, monkeypatch: pytest.Mo
         (tmp_path / ".ollama" / "server.json").write_text(config if isinstance(config, str) else json.dumps(config))
     with TestClient(create_app(settings()), base_url="http://127.0.0.1") as http:
         r = http.get("/api/status")
-    assert r.status_code == 200 and r.json() == {"cloud": {"disabled": want[0], "source": want[1]}}
+    assert r.status_code == 200 and r.json() == {"cloud": {"disabled": True, "source": source}}
 
 
 def test_status_on_a_real_server(server_factory: Any, tmp_path: Path) -> None:

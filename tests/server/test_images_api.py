@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fixtures.tiny_gguf import make_tiny_llama
 from model_upload import upload_blob
 from PIL import Image
 from server_proc import Server
@@ -248,3 +249,15 @@ def test_cli_run_with_an_image_path(http: httpx.Client, srv: Server, tmp_path: P
     assert out.returncode == 0, out.stderr
     assert "Added image './red.png'" in out.stderr
     assert out.stdout.strip() == expected.strip()
+
+
+def test_vision_inside_the_model_gguf_is_a_clear_501(http: httpx.Client, tmp_path: Path) -> None:
+    path = make_tiny_llama(tmp_path / "single.gguf", extra_kv={"llama.vision.block_count": 1})
+    r = http.post("/api/create", json={"model": "single", "files": {path.name: upload_blob(http, path)},
+                                       "stream": False})
+    assert r.status_code == 200, r.text
+    assert "vision" in http.post("/api/show", json={"model": "single"}).json()["capabilities"]
+    r = http.post("/api/chat", json={"model": "single", "messages": [{"role": "user", "content": "?",
+                                                                      "images": [RED]}]})
+    assert r.status_code == 501 and "vision tower inside the model GGUF" in r.json()["error"]
+    assert chat(http, [{"role": "user", "content": "hi"}], model="single")["message"]["content"]

@@ -1,11 +1,12 @@
 """The KV cache a model gets: flash attention and the cache type, decided as Ollama decides them, and its size.
 
-OLLAMA_FLASH_ATTENTION unset leaves flash attention to llama.cpp ("auto": on where the device runs it, which
-the CPU does); set, it forces it on or off, and on is refused (with Ollama's warning) for a model that
-cannot use it: an embedding model, gemma2 and grok, or key and value heads of different sizes.
-OLLAMA_KV_CACHE_TYPE is f16 (the default), q8_0 or q4_0. As in Ollama's llama.cpp runner, a quantized cache
-needs flash attention set on; without it, for an unknown type, or (llama.cpp's own limit) for heads that
-its 32-value blocks do not divide, the cache stays f16 and a warning says why.
+OLLAMA_FLASH_ATTENTION unset turns flash attention on for the families Ollama turns it on for by default
+(qwen3, gemma3, gpt-oss, ...) and leaves it to llama.cpp for the others ("auto": on where the device runs
+it, which the CPU does); set, it forces it on or off, and on is refused (with Ollama's warning) for a model
+that cannot use it: an embedding model, gemma2 and grok, or key and value heads of different sizes.
+OLLAMA_KV_CACHE_TYPE is f16 (the default), q8_0 or q4_0. As in Ollama, a quantized cache needs flash
+attention on (set, or by the family's default); without it, for an unknown type, or (llama.cpp's own limit)
+for heads that its 32-value blocks do not divide, the cache stays f16 and a warning says why.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ log = logging.getLogger("pollama")
 
 # elements per block and bytes per block, as ggml stores each type (q8_0: 32 int8 + an f16 scale)
 CACHE_TYPES = {"f16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18)}
-_CELL_PAD = 256  # llama.cpp rounds each sequence's cache up to a multiple of this many cells
+_CELL_PAD = 256
+# Ollama's GGML.FlashAttention: the families it enables flash attention for when OLLAMA_FLASH_ATTENTION is unset
+_FLASH_ATTN_FAMILIES = frozenset((
+    "bert", "gemma3", "gemma4", "glm4moelite", "glmocr", "gptoss", "gpt-oss", "lfm2", "lfm2moe", "mistral3",
+    "nemotron_h", "nemotron_h_moe", "nemotron_h_omni", "olmo3", "qwen3", "qwen3moe", "qwen35", "qwen35moe",
+    "qwen3next", "qwen3vl", "qwen3vlmoe"))  # llama.cpp rounds each sequence's cache up to a multiple of this many cells
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,9 @@ def supports_flash_attention(info: GGUFInfo) -> bool:
 
 
 def _flash_attn(info: GGUFInfo | None, wanted: bool | None) -> str:
-    if wanted is None:
-        return "auto"
+    if wanted is None:  # on by the family's default where the model can use it (no warning: nobody asked)
+        on = info is not None and info.architecture in _FLASH_ATTN_FAMILIES and supports_flash_attention(info)
+        return "on" if on else "auto"
     if wanted and info is not None and not supports_flash_attention(info):
         log.warning("flash attention enabled but not supported by model")
         return "off"

@@ -89,6 +89,25 @@ def test_a_model_without_flash_attention_gets_it_off_and_an_f16_cache(caplog: py
     assert resolve(info, None, "") == KVCache("auto", "f16")  # unset: left to llama.cpp, as before
 
 
+def qwen3_info(**kv: object) -> GGUFInfo:
+    base: dict[str, object] = {"general.architecture": "qwen3", "qwen3.block_count": 2,
+                               "qwen3.embedding_length": 256, "qwen3.attention.head_count": 4,
+                               "qwen3.attention.key_length": 64, "qwen3.attention.value_length": 64}
+    return GGUFInfo(kv={**base, **kv})
+
+
+def test_families_ollama_runs_with_flash_attention_get_it_unless_it_is_set_off(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Ollama's GGML.FlashAttention list: unset means on (so a quantized cache needs no other setting)."""
+    with caplog.at_level(logging.WARNING, "pollama"):
+        assert resolve(qwen3_info(), None, "q8_0") == KVCache("on", "q8_0")
+        assert resolve(qwen3_info(), None, "") == KVCache("on", "f16")
+        bert = GGUFInfo(kv={"general.architecture": "bert", "bert.pooling_type": 1})
+        assert resolve(bert, None, "") == KVCache("auto", "f16")  # on by default, but it cannot: left as it was
+    assert caplog.records == []
+    assert resolve(qwen3_info(), False, "q4_0") == KVCache("off", "f16")
+
+
 def test_heads_that_blocks_do_not_divide_keep_f16(caplog: pytest.LogCaptureFixture) -> None:
     info = llama_info(**{"llama.embedding_length": 96})  # 4 heads of 24 values; q8_0/q4_0 blocks hold 32
     with caplog.at_level(logging.WARNING, "pollama"):

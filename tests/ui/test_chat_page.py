@@ -5,6 +5,7 @@ renames and deletes, and the Models window unloads a model and shows its details
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fixtures.tiny_gguf import make_tiny_llama
-from model_upload import create_from_gguf
+from model_upload import create_from_gguf, upload_blob
 from selenium import webdriver
 from selenium.webdriver.common.keys import Keys
 from server_proc import Server, ServerFactory
@@ -27,12 +28,17 @@ QUESTION = "What is the capital of France?"
 
 
 @pytest.fixture(scope="module")
-def srv(module_server: ServerFactory, smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Server:
+def srv(module_server: ServerFactory, smollm2: Path, vision_pair: Path,
+        tmp_path_factory: pytest.TempPathFactory) -> Server:
     tiny = make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf", ctx=32768)
     s = module_server({"OLLAMA_NUM_PARALLEL": "1", "OLLAMA_KEEP_ALIVE": "10m"})
     with s.client() as http:
         create_from_gguf(http, "smollm2", smollm2, parameters=SMOLLM2)
         create_from_gguf(http, "endless", tiny, parameters=ENDLESS)
+        files = {name: upload_blob(http, vision_pair / name) for name in ("model.gguf", "mmproj.gguf")}
+        r = http.post("/api/create", json={"model": "seer", "files": files, "parameters": {"num_predict": 8},
+                                           "stream": False})
+        assert r.status_code == 200, r.text
     return s
 
 
@@ -62,9 +68,10 @@ def metric(srv: Server, name: str) -> float:
 
 def test_the_page_loads_without_errors_and_lists_the_models(page: Page, srv: Server) -> None:
     page.open().wait_ready()
-    assert sorted(page.models()) == ["endless:latest", "smollm2:latest"]
+    assert sorted(page.models()) == ["endless:latest", "seer:latest", "smollm2:latest"]
     assert page.console_errors() == []
-    assert not page.find("#attach").is_displayed()  # neither model has the vision capability
+    page.pick_model("smollm2:latest")
+    wait_for(lambda: not page.find("#attach").is_displayed(), 5, "no image button: smollm2 has no vision")
     served = httpx.get(srv.url + "/ui")
     assert served.status_code == 200 and "script-src 'self'" in served.headers["content-security-policy"]
     assert "unsafe-inline" not in served.headers["content-security-policy"]
@@ -199,3 +206,27 @@ def test_a_phone_sized_window_slides_the_list_in(page: Page) -> None:
         assert page.find("#prompt").rect["width"] > 250
     finally:
         page.driver.set_window_size(1100, 800)
+
+
+def test_an_image_goes_with_the_message_to_a_vision_model(page: Page, tmp_path: Path) -> None:
+    from PIL import Image
+
+    picture = tmp_path / "red.png"
+    Image.new("RGB", (40, 30), (220, 30, 30)).save(picture)
+    page.open().wait_ready()
+    page.pick_model("endless:latest")
+    wait_for(lambda: not page.find("#attach").is_displayed(), 5, "no image button for a text model")
+    page.pick_model("seer:latest")
+    wait_for(lambda: page.find("#attach").is_displayed(), 10, "the image button")
+    page.find("#attach-file").send_keys(str(picture))
+    wait_for(lambda: page.all("#attachments img"), 10, "the thumbnail")
+    page.send("What is in the picture?")
+    page.wait_idle()
+    (body,) = chat_bodies(page)
+    assert body["messages"] == [{"role": "user", "content": "What is in the picture?",
+                                 "images": [base64.b64encode(picture.read_bytes()).decode()]}]
+    answer = page.answers()[0]
+    assert answer.find_element("css selector", ".note").text == ""  # no error
+    assert re.match(r"\d+ tokens", answer.find_element("css selector", ".stats").text)
+    assert page.all(".message.user .images img") and page.all("#attachments img") == []
+    assert page.console_errors() == []

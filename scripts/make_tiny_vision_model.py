@@ -8,7 +8,7 @@ attends to), not vision. Create a model from both files like from a real pair:
     # upload both blobs, then POST /api/create {"model": "tiny-vision", "files": {"model.gguf": "sha256:...",
     #                                           "mmproj.gguf": "sha256:..."}}
 
-Usage: make_tiny_vision_model.py OUTDIR [--seed N]
+Usage: make_tiny_vision_model.py OUTDIR [--seed N] [--kind mlp|qwen2vl]
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ def _w(rng: np.random.Generator, *shape: int, std: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Tower:
-    """A vision tower's shape: the default is the tiny one; bench/ builds a CLIP-sized one."""
+    """A vision tower's shape: the default is the tiny one; bench/ builds a CLIP-sized one. `kind`: "mlp"
+    (LLaVA: learned positions, 1 token per patch) or "qwen2vl" (Qwen2-VL's merger: rotary M-RoPE positions,
+    dynamic resolution, 1 token per 2x2 patches)."""
 
     image_size: int = IMAGE_SIZE
     patch_size: int = PATCH_SIZE
@@ -48,21 +50,18 @@ class Tower:
     heads: int = VISION_HEADS
     layers: int = VISION_LAYERS
     text_embd: int = TEXT_EMBD  # the text model's n_embd: the projector's output width
+    kind: str = "mlp"
 
     @property
     def patches(self) -> int:
         return (self.image_size // self.patch_size) ** 2
 
 
-def write_projector(path: Path, seed: int = 1, tower: Tower = Tower()) -> Path:
-    """The CLIP projector GGUF (general.architecture "clip", projector type "mlp")."""
-    rng = np.random.default_rng(seed)
-    t = tower
-    w = gguf.GGUFWriter(path, "clip")
+def _metadata(w: gguf.GGUFWriter, t: Tower) -> None:
     w.add_name("tiny-vision-projector")
     w.add_file_type(gguf.LlamaFileType.ALL_F32)
     w.add_bool("clip.has_vision_encoder", True)
-    w.add_string("clip.projector_type", "mlp")
+    w.add_string("clip.projector_type", "mlp" if t.kind == "mlp" else "qwen2vl_merger")
     w.add_bool("clip.use_gelu", True)
     w.add_uint32("clip.vision.image_size", t.image_size)
     w.add_uint32("clip.vision.patch_size", t.patch_size)
@@ -75,11 +74,9 @@ def write_projector(path: Path, seed: int = 1, tower: Tower = Tower()) -> Path:
     w.add_array("clip.vision.image_mean", [0.5, 0.5, 0.5])
     w.add_array("clip.vision.image_std", [0.5, 0.5, 0.5])
 
+
+def _blocks(w: gguf.GGUFWriter, t: Tower, rng: np.random.Generator) -> None:
     d, ff, s = t.embd, t.ff, 1.0 / np.sqrt(t.embd)
-    # a strong patch embedding: different pixels give clearly different embeddings
-    w.add_tensor("v.patch_embd.weight", _w(rng, d, 3, t.patch_size, t.patch_size, std=0.5))
-    w.add_tensor("v.patch_embd.bias", np.zeros(d, dtype=np.float32))
-    w.add_tensor("v.position_embd.weight", _w(rng, t.patches, d, std=0.02))
     for i in range(t.layers):
         p = f"v.blk.{i}."
         for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
@@ -92,8 +89,26 @@ def write_projector(path: Path, seed: int = 1, tower: Tower = Tower()) -> Path:
         w.add_tensor(p + "ffn_up.bias", np.zeros(ff, dtype=np.float32))
         w.add_tensor(p + "ffn_down.weight", _w(rng, d, ff, std=1.0 / np.sqrt(ff)))
         w.add_tensor(p + "ffn_down.bias", np.zeros(d, dtype=np.float32))
-    # the projection to the text model's width, about as large as its token embeddings
-    w.add_tensor("mm.0.weight", _w(rng, t.text_embd, d, std=1.0 / np.sqrt(d)))
+
+
+def write_projector(path: Path, seed: int = 1, tower: Tower = Tower()) -> Path:
+    """The CLIP projector GGUF (general.architecture "clip")."""
+    rng = np.random.default_rng(seed)
+    t, d = tower, tower.embd
+    w = gguf.GGUFWriter(path, "clip")
+    _metadata(w, t)
+    # a strong patch embedding: different pixels give clearly different embeddings
+    w.add_tensor("v.patch_embd.weight", _w(rng, d, 3, t.patch_size, t.patch_size, std=0.5))
+    if t.kind == "mlp":
+        w.add_tensor("v.patch_embd.bias", np.zeros(d, dtype=np.float32))
+        w.add_tensor("v.position_embd.weight", _w(rng, t.patches, d, std=0.02))
+    else:  # Qwen2-VL: a second (temporal) patch kernel; positions are rotary
+        w.add_tensor("v.patch_embd.weight.1", _w(rng, d, 3, t.patch_size, t.patch_size, std=0.5))
+    _blocks(w, t, rng)
+    # the projection to the text model's width, about as large as its token embeddings (Qwen2-VL's merger
+    # takes 2x2 patches at once)
+    width = d if t.kind == "mlp" else 4 * d
+    w.add_tensor("mm.0.weight", _w(rng, t.text_embd, width, std=1.0 / np.sqrt(width)))
     w.add_tensor("mm.0.bias", np.zeros(t.text_embd, dtype=np.float32))
     w.add_tensor("mm.2.weight", _w(rng, t.text_embd, t.text_embd, std=2.0 / np.sqrt(t.text_embd)))
     w.add_tensor("mm.2.bias", np.zeros(t.text_embd, dtype=np.float32))
@@ -101,20 +116,27 @@ def write_projector(path: Path, seed: int = 1, tower: Tower = Tower()) -> Path:
     return path
 
 
-def make_tiny_vision_model(outdir: str | Path, seed: int = 0) -> tuple[Path, Path]:
-    """Write OUTDIR/model.gguf and OUTDIR/mmproj.gguf; returns their paths."""
+def make_tiny_vision_model(outdir: str | Path, seed: int = 0, kind: str = "mlp") -> tuple[Path, Path]:
+    """Write OUTDIR/model.gguf and OUTDIR/mmproj.gguf; returns their paths. `kind` "qwen2vl": a qwen2vl text
+    model (M-RoPE, 4 rotary sections) and Qwen2-VL's projector."""
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    model = make_tiny_llama(out / "model.gguf", n_embd=TEXT_EMBD, seed=seed)
-    return model, write_projector(out / "mmproj.gguf", seed + 1)
+    if kind == "qwen2vl":  # head dim 16: 8 rotary pairs in the sections t, x, y, (z)
+        model = make_tiny_llama(out / "model.gguf", n_embd=TEXT_EMBD, seed=seed, arch="qwen2vl",
+                                extra_kv={"qwen2vl.rope.dimension_sections": [2, 3, 3, 0]})
+    else:
+        model = make_tiny_llama(out / "model.gguf", n_embd=TEXT_EMBD, seed=seed)
+    return model, write_projector(out / "mmproj.gguf", seed + 1, Tower(kind=kind))
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("outdir")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--kind", choices=("mlp", "qwen2vl"), default="mlp",
+                   help="mlp: LLaVA's projector (16 tokens per image); qwen2vl: Qwen2-VL's (M-RoPE positions)")
     args = p.parse_args(argv)
-    for path in make_tiny_vision_model(args.outdir, args.seed):
+    for path in make_tiny_vision_model(args.outdir, args.seed, args.kind):
         print(path)
     return 0
 

@@ -96,6 +96,19 @@ class _Slot:
     t_sent: int | None = None  # when text was last sent (perf_counter_ns); None: nothing sent yet
     last_piece: bytes = b""  # the last token's text, whitespace trimmed
     repeats: int = 0  # how many tokens in a row repeated last_piece
+    # M-RoPE images take fewer positions than tokens: (index after the image, positions it saved), in order
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+    lag: int = 0  # tokens minus positions so far: the next position is len(tokens) - lag
+
+    def position(self, index: int) -> int:
+        """The position of the entry at `index` (not inside an image)."""
+        return index - sum(saved for end, saved in self.gaps if end <= index)
+
+    def cut(self, index: int) -> None:
+        """Forget the entries from `index` on (not inside an image)."""
+        del self.tokens[index:]
+        self.gaps = [g for g in self.gaps if g[0] <= index]
+        self.lag = sum(saved for _, saved in self.gaps)
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -132,9 +145,9 @@ class Engine:
         self._now = 0  # perf_counter_ns after the last decode
         self._stopped = False
         self.vision = vision
-        self._embd: Any = None  # a batch of embeddings, for images
+        self._embd: Any = None  # a batch of embeddings, for images (M-RoPE: 4 positions per row)
         if vision is not None:
-            self._embd = lc.llama_batch_init(n_batch, vision.n_embd, 1)
+            self._embd = lc.llama_batch_init(n_batch * (4 if vision.mrope else 1), vision.n_embd, 1)
             for i in range(n_batch):
                 self._embd.n_seq_id[i] = 1
 
@@ -241,10 +254,10 @@ class Engine:
         while common > 0 and is_image(prompt[common]) and prompt[common - 1] == prompt[common]:
             common -= 1  # never start inside an image: its embeddings go in whole
         if common < len(s.tokens):
-            if not lc.llama_memory_seq_rm(self._mem, s.seq, common, -1):
+            if not lc.llama_memory_seq_rm(self._mem, s.seq, s.position(common), -1):
                 lc.llama_memory_seq_rm(self._mem, s.seq, -1, -1)
                 common = 0
-            del s.tokens[common:]
+            s.cut(common)
         s.req = req
         s.pending = prompt[common:]
         s.next_token = -1
@@ -280,12 +293,12 @@ class Engine:
             s.req.sink.send(ErrorReply(msg).encode())
         if self._mem:
             lc.llama_memory_seq_rm(self._mem, s.seq, -1, -1)
-        s.tokens = []
+        s.cut(0)
         self._release(s)
 
     def _shift(self, s: _Slot) -> bool:
         """Make room for one more token: keep num_keep, discard half of the rest (Ollama's shift)."""
-        if not self._can_shift:
+        if not self._can_shift or s.lag:  # (an M-RoPE image's positions cannot move)
             return False
         assert s.req is not None
         n = len(s.tokens)
@@ -382,7 +395,7 @@ class Engine:
         rows: list[tuple[_Slot, int]] = []
         involved: list[_Slot] = []
         for s, toks, logits in plan:
-            base = len(s.tokens)
+            base = len(s.tokens) - s.lag
             seq = s.seq
             for j, tok in enumerate(toks):
                 b_tok[n] = tok
@@ -424,9 +437,9 @@ class Engine:
         width = vision.n_embd
         start = (image.n_tokens - left) * width
         ctypes.memmove(b.embd, embd[start:start + rows * width].ctypes.data, rows * width * 4)
-        base = len(s.tokens)
+        done = image.n_tokens - left
+        vision.positions(image, len(s.tokens) - done - s.lag, done, rows, b.pos)
         for j in range(rows):
-            b.pos[j] = base + j
             b.seq_id[j][0] = s.seq
             b.logits[j] = 0
         last = rows == len(s.pending)  # the prompt ends with this image: sample from its last row
@@ -444,6 +457,9 @@ class Engine:
         s.tokens.extend(s.pending[:rows])
         del s.pending[:rows]
         s.n_prompt_eval += rows
+        if rows == left and image.n_pos < image.n_tokens:
+            s.gaps.append((len(s.tokens), image.n_tokens - image.n_pos))
+            s.lag += image.n_tokens - image.n_pos
         if last:
             s.t_first = self._now
             self._on_token(s, req, lc.llama_sampler_sample(req.sampler.ptr, self.ctx, rows - 1), rows - 1)

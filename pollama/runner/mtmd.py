@@ -49,6 +49,7 @@ class ImageChunk:
 
     key: int
     n_tokens: int
+    n_pos: int  # positions it takes in the sequence: n_tokens, or fewer with M-RoPE
     ptr: Any
     embd: np.ndarray | None = None
 
@@ -88,16 +89,13 @@ class Vision:
         if not mt.mtmd_support_vision(self.ctx):
             raise LoadError(f"the projector has no vision encoder: {path}")
         self.n_embd = int(lc.llama_model_n_embd_inp(model.ptr)) or model.n_embd
-        # M-RoPE models (Qwen2-VL and after) place an image on a 2-D grid of positions; the engine gives each
-        # prompt entry one position, so it cannot feed them
-        self.unsupported = ("this model's projector needs M-RoPE positions, which this runner does not support"
-                            if mt.mtmd_decode_use_mrope(self.ctx) else None)
+        # M-RoPE models (Qwen2-VL and after) place an image's tokens on a grid: 4 positions per token, and
+        # fewer positions than tokens in the sequence
+        self.mrope = bool(mt.mtmd_decode_use_mrope(self.ctx))
 
     def tokenize(self, prompt: str, images: list[ImageInput], add_special: bool) -> MediaPrompt:
         """The prompt's text tokens and image placeholders. `[img-N]` names images[N] (its first tag; a tag
         naming no image stays text); an image no tag names goes in front."""
-        if self.unsupported:
-            raise RequestError(self.unsupported)
         order: list[int] = []
         texts: list[str] = []
         last = 0
@@ -158,10 +156,8 @@ class Vision:
             image_id = (mt.mtmd_input_chunk_get_id(chunk) or b"").decode()
             ordinal = seen[image_id] = seen.get(image_id, -1) + 1
             n_tokens = int(mt.mtmd_input_chunk_get_n_tokens(chunk))
-            if mt.mtmd_input_chunk_get_n_pos(chunk) != n_tokens:
-                raise RequestError("this model's projector places images on fewer positions than tokens, "
-                                   "which this runner does not support")
-            image = ImageChunk(_key(image_id, ordinal), n_tokens, mt.mtmd_input_chunk_copy(chunk))
+            image = ImageChunk(_key(image_id, ordinal), n_tokens, int(mt.mtmd_input_chunk_get_n_pos(chunk)),
+                               mt.mtmd_input_chunk_copy(chunk))
             out.images[image.key] = image
             out.tokens += [image.key] * n_tokens
         return out
@@ -169,6 +165,18 @@ class Vision:
     def non_causal(self, image: ImageChunk) -> bool:
         """Whether the model attends over an image both ways (decoded in one batch, causal attention off)."""
         return bool(mt.mtmd_decode_use_non_causal(self.ctx, image.ptr))
+
+    def positions(self, image: ImageChunk, pos_0: int, start: int, rows: int, out: Any) -> None:
+        """Write the positions of the image's tokens start..start+rows into a batch's `pos` array, the image
+        beginning at position `pos_0`: one each, or with M-RoPE four, section by section (t, x, y, z)."""
+        if not self.mrope:
+            for j in range(rows):
+                out[j] = pos_0 + start + j
+            return
+        tokens = mt.mtmd_input_chunk_get_tokens_image(image.ptr)
+        for j in range(rows):
+            p = mt.mtmd_image_tokens_get_decoder_pos(tokens, pos_0, start + j)
+            out[j], out[rows + j], out[2 * rows + j], out[3 * rows + j] = p.t, p.x, p.y, p.z
 
     def encode(self, image: ImageChunk) -> np.ndarray:
         """The image's embeddings (n_tokens x n_embd), computed once per chunk."""

@@ -4,6 +4,8 @@ a prompt that ends with an image, and refusals."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,16 @@ N_IMAGE = 16  # the tiny projector's tokens per image
 def image(seed: int, width: int = 24, height: int = 20) -> ImageInput:
     rgb = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8).tobytes()
     return ImageInput(hashlib.sha256(rgb).hexdigest(), width, height, rgb)
+
+
+@pytest.fixture(scope="module")
+def qwen2vl_pair(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny qwen2vl text model and Qwen2-VL projector: M-RoPE, an image on fewer positions than tokens."""
+    out = tmp_path_factory.mktemp("qwen2vl")
+    script = Path(__file__).resolve().parents[2] / "scripts" / "make_tiny_vision_model.py"
+    subprocess.run([sys.executable, str(script), str(out), "--kind", "qwen2vl"], check=True, timeout=120,
+                   capture_output=True)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +106,36 @@ def test_images_need_a_projector(loop: Loop, vision_pair: Path) -> None:
         assert text
     finally:
         loop.run(runner.stop())
+
+
+@pytest.mark.parametrize("kind", ["mlp", "qwen2vl"])
+def test_a_cached_image_answers_as_a_fresh_one(loop: Loop, kind: str, vision_pair: Path, qwen2vl_pair: Path
+                                               ) -> None:
+    """The second prompt reuses the first one's image from the slot's cache and cuts the KV cache after it
+    (at a position, not an index, for M-RoPE); its answer is a fresh runner's."""
+    pair = vision_pair if kind == "mlp" else qwen2vl_pair
+    if kind == "qwen2vl":
+        model = Model(pair / "model.gguf")
+        v = Vision(str(pair / "mmproj.gguf"), model, threads=1)
+        (chunk,) = v.tokenize("[img-0]", [image(5, 40, 30)], False).images.values()
+        assert v.mrope and chunk.n_pos < chunk.n_tokens
+        v.close()
+
+    def ask(prompt: str) -> tuple[str, int]:
+        text, done, _ = loop.run(collect(runner, {"prompt": prompt, "images": [image(5, 40, 30)],
+                                                  "add_special": False, "options": greedy(10)}))
+        return text, done.prompt_eval_count
+
+    runner = loop.start(pair / "model.gguf", ctx=256, projector=pair / "mmproj.gguf")
+    try:
+        first, n_first = ask("user: [img-0] hello there, what")
+        warm, n_warm = ask("user: [img-0] goodbye")
+    finally:
+        loop.run(runner.stop())
+    runner = loop.start(pair / "model.gguf", ctx=256, projector=pair / "mmproj.gguf")
+    try:
+        cold, n_cold = ask("user: [img-0] goodbye")
+    finally:
+        loop.run(runner.stop())
+    assert warm == cold and warm != first
+    assert n_warm < n_cold - 8  # the image came from the cache

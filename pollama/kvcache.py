@@ -5,8 +5,9 @@ OLLAMA_FLASH_ATTENTION unset turns flash attention on for the families Ollama tu
 it, which the CPU does); set, it forces it on or off, and on is refused (with Ollama's warning) for a model
 that cannot use it: an embedding model, gemma2 and grok, or key and value heads of different sizes.
 OLLAMA_KV_CACHE_TYPE is f16 (the default), q8_0 or q4_0. As in Ollama, a quantized cache needs flash
-attention on (set, or by the family's default); without it, for an unknown type, or (llama.cpp's own limit)
-for heads that its 32-value blocks do not divide, the cache stays f16 and a warning says why.
+attention on (set, or by the family's default); without it, for an unknown type, or (llama.cpp's limits)
+for heads that its blocks do not divide or whose context shift it would crash on, the cache stays f16 and
+a warning says why.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ log = logging.getLogger("pollama")
 
 # elements per block and bytes per block, as ggml stores each type (q8_0: 32 int8 + an f16 scale)
 CACHE_TYPES = {"f16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18)}
-_CELL_PAD = 256
+_CELL_PAD = 256  # llama.cpp rounds each sequence's cache up to a multiple of this many cells
+# A quantized K cache needs key heads of a multiple of 64 values: llama.cpp makes the Hadamard rotation that its
+# context shift of a quantized K cache applies only for those, and shifts without it through a null pointer
+# (a segfault at the first context shift; ggml-org/llama.cpp PR #25636). 64 is a multiple of the 32-value blocks.
+_KEY_HEAD_STEP = 64
 # Ollama's GGML.FlashAttention: the families it enables flash attention for when OLLAMA_FLASH_ATTENTION is unset
 _FLASH_ATTN_FAMILIES = frozenset((
     "bert", "gemma3", "gemma4", "glm4moelite", "glmocr", "gptoss", "gpt-oss", "lfm2", "lfm2moe", "mistral3",
     "nemotron_h", "nemotron_h_moe", "nemotron_h_omni", "olmo3", "qwen3", "qwen3moe", "qwen35", "qwen35moe",
-    "qwen3next", "qwen3vl", "qwen3vlmoe"))  # llama.cpp rounds each sequence's cache up to a multiple of this many cells
+    "qwen3next", "qwen3vl", "qwen3vlmoe"))
 
 
 @dataclass(frozen=True)
@@ -78,10 +83,11 @@ def _cache_type(info: GGUFInfo | None, wanted: str, flash_attn: str) -> str:
     if wanted not in CACHE_TYPES:
         log.warning("unsupported OLLAMA_KV_CACHE_TYPE type=%s", wanted)
         return "f16"
-    block = CACHE_TYPES[wanted][0]
-    if info is not None and any(size % block for size in _head_sizes(info)):
-        log.warning("OLLAMA_KV_CACHE_TYPE type=%s needs head sizes divisible by %d (the model's: %s); using f16",
-                    wanted, block, "/".join(map(str, _head_sizes(info))))
+    key, value = _head_sizes(info) if info is not None else (0, 0)
+    if key % _KEY_HEAD_STEP or value % CACHE_TYPES[wanted][0]:
+        log.warning("OLLAMA_KV_CACHE_TYPE type=%s needs key heads of a multiple of %d values and value heads of "
+                    "a multiple of %d (the model's: %d and %d); using f16", wanted, _KEY_HEAD_STEP,
+                    CACHE_TYPES[wanted][0], key, value)
         return "f16"
     return wanted
 

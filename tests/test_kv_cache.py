@@ -108,11 +108,12 @@ def test_families_ollama_runs_with_flash_attention_get_it_unless_it_is_set_off(
     assert resolve(qwen3_info(), False, "q4_0") == KVCache("off", "f16")
 
 
-def test_heads_that_blocks_do_not_divide_keep_f16(caplog: pytest.LogCaptureFixture) -> None:
-    info = llama_info(**{"llama.embedding_length": 96})  # 4 heads of 24 values; q8_0/q4_0 blocks hold 32
+@pytest.mark.parametrize("n_embd", [96, 128, 384])  # 4 heads of 24, 32 and 96 values
+def test_key_heads_not_a_multiple_of_64_keep_f16(caplog: pytest.LogCaptureFixture, n_embd: int) -> None:
+    info = llama_info(**{"llama.embedding_length": n_embd})
     with caplog.at_level(logging.WARNING, "pollama"):
         assert resolve(info, True, "q4_0") == KVCache("on", "f16")
-    assert "needs head sizes divisible by 32" in caplog.text
+    assert "needs key heads of a multiple of 64 values" in caplog.text
 
 
 def test_bytes_per_token_follow_the_type() -> None:
@@ -163,8 +164,37 @@ def test_the_runner_makes_the_cache_it_was_given(smollm2: Path, kv: KVCache, per
 
 
 def test_llama_cpp_refuses_a_quantized_cache_that_blocks_do_not_divide(tmp_path: Path) -> None:
-    """Why resolve() keeps f16 for such heads: llama.cpp would fail the load."""
+    """Why resolve() keeps f16 for such heads (1): llama.cpp would fail the load."""
     gguf = make_tiny_llama(tmp_path / "odd.gguf", n_embd=48, n_head=2)  # heads of 24 values
     assert resolve(read_gguf(gguf), True, "q8_0").type == "f16"
     with pytest.raises(RunnerError, match="K cache type q8_0 with block size 32 does not divide"):
         asyncio.run(RunnerProcess.start(gguf, ctx=64, threads=1, flash_attn="on", cache_type="q8_0"))
+
+
+async def _past_the_context(gguf: Path, cache_type: str) -> Finished:
+    """60 tokens generated in a 32-token context (shifted as it fills), greedy."""
+    runner = await RunnerProcess.start(gguf, ctx=32, threads=1, flash_attn="on", cache_type=cache_type)
+    try:
+        replies = [m async for m in runner.completion(CompletionRequest(
+            prompt="hello there", options={"temperature": 0, "num_predict": 60}))]
+    finally:
+        await runner.stop()
+    assert isinstance(replies[-1], Finished)
+    return replies[-1]
+
+
+def test_llama_cpp_crashes_shifting_a_quantized_cache_of_96_value_heads(tmp_path: Path) -> None:
+    """Why resolve() keeps f16 for key heads that are not a multiple of 64 (2): their first context shift
+    kills the runner (ggml-org/llama.cpp PR #25636). If this starts passing, llama.cpp has the fix."""
+    gguf = make_tiny_llama(tmp_path / "h96.gguf", n_embd=192, n_head=2)
+    assert resolve(read_gguf(gguf), True, "q8_0").type == "f16"
+    with pytest.raises(RunnerError, match="unexpectedly stopped"):
+        asyncio.run(_past_the_context(gguf, "q8_0"))
+
+
+@pytest.mark.parametrize("cache_type", ["q8_0", "q4_0"])
+def test_a_quantized_cache_of_64_value_heads_shifts(tmp_path: Path, cache_type: str) -> None:
+    gguf = make_tiny_llama(tmp_path / "h64.gguf", n_embd=128, n_head=2)
+    assert resolve(read_gguf(gguf), True, cache_type).type == cache_type
+    done = asyncio.run(_past_the_context(gguf, cache_type))
+    assert (done.eval_count, done.done_reason) == (60, "length")

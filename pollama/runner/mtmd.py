@@ -126,7 +126,7 @@ class Vision:
                 img = images[order[i]]
                 pixels = (ctypes.c_uint8 * len(img.rgb)).from_buffer_copy(img.rgb)
                 bitmap = mt.mtmd_bitmap_init(img.width, img.height, pixels)
-                mt.mtmd_bitmap_set_id(bitmap, img.id.encode())
+                mt.mtmd_bitmap_set_id(bitmap, f"{img.id}:{img.width}x{img.height}".encode())
                 bitmaps.append(bitmap)
                 parts[n].bitmap = bitmap
                 n += 1

@@ -66,6 +66,8 @@ def test_placeholders_follow_the_image_bytes(vision: tuple[Model, Vision]) -> No
     assert runs(v.tokenize("[img-0]", [a], False).tokens) != runs(v.tokenize("[img-0]", [b], False).tokens)
     twice = runs(v.tokenize("[img-0][img-1]", [a, a], False).tokens)
     assert len(twice) == 2 and twice[0] != twice[1]  # two occurrences are two runs of the cache
+    wide, tall = image(6, 48, 1), image(6, 1, 48)  # the same bytes in another shape: another image
+    assert runs(v.tokenize("[img-0]", [wide], False).tokens) != runs(v.tokenize("[img-0]", [tall], False).tokens)
 
 
 def test_untagged_images_go_in_front(vision: tuple[Model, Vision]) -> None:

@@ -18,6 +18,14 @@ function problem(error) {
   const banner = $("banner");
   banner.hidden = !error;
   banner.textContent = error ? `${error.message || error}` : "";
+  if (error?.status === 401) {  // the key dialog was closed without a key: offer it again
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.id = "enter-key";
+    retry.textContent = "Enter API key";
+    retry.addEventListener("click", () => fillModelPicker().then(() => problem(null), problem));
+    banner.append(" ", retry);
+  }
 }
 
 function redraw() {

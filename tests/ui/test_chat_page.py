@@ -51,16 +51,6 @@ def chat_bodies(page: Page) -> list[dict]:
     return [json.loads(r["postData"]) for r in page.requests("/api/chat")]
 
 
-def set_options(page: Page, **values: object) -> None:
-    page.find("#open-settings").click()
-    form = page.find("#settings-form")
-    for name, value in values.items():
-        field = form.find_element("name", name)
-        field.clear()
-        field.send_keys(str(value))
-    page.find("#settings-save").click()
-
-
 def metric(srv: Server, name: str) -> float:
     text = httpx.get(srv.url + "/metrics").text
     return float(re.search(rf"^{name} (\S+)$", text, re.M).group(1))
@@ -82,7 +72,7 @@ def test_the_page_loads_without_errors_and_lists_the_models(page: Page, srv: Ser
 def test_an_answer_streams_with_its_stats_and_a_reload_keeps_it(page: Page, tmp_path: Path) -> None:
     page.open().wait_ready()
     page.pick_model("smollm2:latest")
-    set_options(page, temperature=0, seed=42)
+    page.set_options(temperature=0, seed=42)
     page.send(QUESTION)
     page.wait_idle()
     (answer,) = page.answers()
@@ -106,7 +96,7 @@ def test_an_answer_streams_with_its_stats_and_a_reload_keeps_it(page: Page, tmp_
 def test_edit_and_regenerate_resend_the_conversation(page: Page) -> None:
     page.open().wait_ready()
     page.pick_model("smollm2:latest")
-    set_options(page, temperature=0)
+    page.set_options(temperature=0)
     page.send("Say hi")
     page.wait_idle()
     page.drain_logs()

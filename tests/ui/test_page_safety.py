@@ -74,10 +74,14 @@ def test_the_page_asks_for_a_key_once_and_then_works(page: Page, served: tuple[A
     for path in ("/ui", "/ui/app.js", "/ui/vendor/marked/marked.esm.js"):
         assert httpx.get(app.url + path).status_code == 200
     page.open()
+    wait_for(lambda: page.find("#key-dialog").is_displayed(), 10, "the key dialog")
+    page.find("#key-dialog input").send_keys(Keys.ESCAPE)  # closed without a key: the page offers it again
+    wait_for(lambda: page.all("#enter-key"), 10, "the offer")[0].click()
     enter_key(page, "wrong")
     wait_for(lambda: page.find("#key-error").is_displayed(), 10, "the refusal")
     enter_key(page, KEY)
     page.wait_ready()
+    wait_for(lambda: not page.find("#banner").is_displayed(), 5, "the banner to go")
     assert sorted(page.models()) == ["echo:latest", "thinker:latest"]
     assert "Hello there." in ask(page, script, "echo:latest", "Hello there.")
     sent = page.all_requests()
@@ -116,6 +120,8 @@ def test_the_csp_blocks_inline_script_put_in_the_page(page: Page) -> None:
 
 def test_thinking_is_folded_and_code_highlighted(page: Page, served: tuple[AppThread, Script]) -> None:
     open_with_key(page)
+    page.pick_model("thinker:latest")
+    page.set_options(system="Answer in code.", num_ctx=2048)
     ask(page, served[1], "thinker:latest", "Let me think...</think>Here:\n```python\ndef f():\n    return 1\n```")
     answer = page.answers()[-1]
     thinking = answer.find_element("css selector", "details.thinking")
@@ -124,7 +130,9 @@ def test_thinking_is_folded_and_code_highlighted(page: Page, served: tuple[AppTh
     keyword = answer.find_element("css selector", "pre code.hljs .hljs-keyword")
     assert keyword.text == "def"
     (body,) = [json.loads(r["postData"]) for r in page.requests("/api/chat")]
-    assert body["think"] is True
+    assert body["think"] is True and body["options"] == {"num_ctx": 2048}
+    assert body["messages"] == [{"role": "system", "content": "Answer in code."}, {"role": "user", "content": "hi"}]
+    assert "Answer in code." in served[1].prompt()  # the conversation's system prompt reached the model
 
 
 @pytest.fixture(scope="module")

@@ -84,6 +84,16 @@ class Page:
         box.send_keys(text)
         box.send_keys("\n")  # Enter sends
 
+    def set_options(self, **values: object) -> None:
+        """Fill the conversation's settings dialog (system, temperature, num_ctx, seed) and save."""
+        self.find("#open-settings").click()
+        form = self.find("#settings-form")
+        for name, value in values.items():
+            field = form.find_element(By.NAME, name)
+            field.clear()
+            field.send_keys(str(value))
+        self.find("#settings-save").click()
+
     def answers(self) -> list[WebElement]:
         return self.all(".message.assistant")
 

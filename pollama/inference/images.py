@@ -1,8 +1,9 @@
 """A request's images: decoded and checked before anything runs (a bad one is a 400 and nothing else
 happens), numbered with Ollama's `[img-N]` tags in the prompt, and sent to the runner as RGB pixels.
 
-PNG, JPEG, WebP and GIF (its first frame) decode, with Pillow; anything else, a truncated file, or an image
-over MAX_IMAGE_PIXELS is refused. Each decoded image carries the SHA-256 of its bytes, which keys the
+PNG, JPEG, WebP and GIF (its first frame) decode, with Pillow; anything else, a truncated file, an image
+over MAX_IMAGE_PIXELS, or a request whose images add up to more than MAX_REQUEST_PIXELS is refused (a few
+kilobytes of PNG can hold a huge flat image: the pixels, not the bytes, are what the server holds). Each decoded image carries the SHA-256 of its bytes, which keys the
 runner's prefix cache (a later turn about the same image does not encode it again).
 """
 
@@ -20,10 +21,11 @@ from PIL import Image, UnidentifiedImageError
 from pollama.api.errors import BadRequest
 from pollama.runner.protocol import ImageInput
 
-__all__ = ["MAX_IMAGE_PIXELS", "FORMATS", "decode_image", "decode_images", "decode_message_images",
+__all__ = ["MAX_IMAGE_PIXELS", "MAX_REQUEST_PIXELS", "FORMATS", "decode_image", "decode_images", "decode_message_images",
            "message_images", "tag_text", "tag_messages"]
 
 MAX_IMAGE_PIXELS = 4096 * 4096  # 48 MiB of RGB; larger photos are scaled down by every projector anyway
+MAX_REQUEST_PIXELS = 3 * MAX_IMAGE_PIXELS  # all of a request's images: 144 MiB of RGB to hold and send
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 
 
@@ -36,9 +38,9 @@ def _bytes(data: str | bytes) -> bytes:
         raise BadRequest("invalid image data: not base64") from None
 
 
-def decode_image(data: str | bytes) -> ImageInput:
+def decode_image(data: str | bytes, budget: int = MAX_IMAGE_PIXELS) -> ImageInput:
     """One image (base64 text or bytes) as RGB pixels; BadRequest if it is not a whole PNG, JPEG, WebP or GIF
-    of at most MAX_IMAGE_PIXELS pixels."""
+    of at most MAX_IMAGE_PIXELS pixels, or has more than `budget` (what the request has left)."""
     raw = _bytes(data)
     if not raw:
         raise BadRequest("invalid image data: empty")
@@ -47,6 +49,8 @@ def decode_image(data: str | bytes) -> ImageInput:
             width, height = img.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise BadRequest(f"image too large: {width}x{height} pixels (at most {MAX_IMAGE_PIXELS})")
+            if width * height > budget:
+                raise BadRequest(f"images too large: more than {MAX_REQUEST_PIXELS} pixels in one request")
             img.load()  # a GIF stays on its first frame
             rgb = img.convert("RGB").tobytes()
     except UnidentifiedImageError:
@@ -58,14 +62,22 @@ def decode_image(data: str | bytes) -> ImageInput:
 
 
 def decode_images(images: Sequence[str | bytes] | None) -> list[ImageInput]:
-    return [decode_image(data) for data in images or []]
+    """A request's images, decoded (at most MAX_REQUEST_PIXELS in all)."""
+    out: list[ImageInput] = []
+    budget = MAX_REQUEST_PIXELS
+    for data in images or []:
+        out.append(decode_image(data, budget))
+        budget -= out[-1].width * out[-1].height
+    return out
 
 
 def decode_message_images(messages: list[dict[str, Any]]) -> None:
-    """Decode every message's `images` in place (renderers and templates only count them)."""
+    """Decode every message's `images` in place (renderers and templates only count them); at most
+    MAX_REQUEST_PIXELS in all."""
+    decoded = iter(decode_images([data for m in messages for data in m.get("images") or []]))
     for message in messages:
         if message.get("images"):
-            message["images"] = decode_images(message["images"])
+            message["images"] = [next(decoded) for _ in message["images"]]
 
 
 def message_images(messages: Sequence[dict[str, Any]]) -> list[ImageInput]:

@@ -219,6 +219,10 @@ def test_bad_images_are_400s_and_the_runner_stays_up(http: httpx.Client) -> None
     assert "unsupported image format" in _bad(http, base64.b64encode(b"not an image at all").decode())
     assert "invalid image data" in _bad(http, base64.b64encode(good[: len(good) // 2]).decode())
     assert "too large" in _bad(http, _huge())
+    big = png((1, 2, 3), size=(4096, 4096))  # at the limit for one image; four are over a request's
+    r = http.post("/api/chat", json={"model": "tv", "stream": False, "messages": [
+        {"role": "user", "content": "a", "images": [big, big]}, {"role": "user", "content": "b", "images": [big, big]}]})
+    assert r.status_code == 400 and "images too large" in r.json()["error"]
     assert "unsupported image format" in _bad(http, base64.b64encode(bmp.getvalue()).decode())
     assert "not base64" in _bad(http, "@@@")
     r = http.post("/api/generate", json={"model": "tv", "prompt": "x", "images": ["@@@"], "stream": False})

@@ -165,3 +165,15 @@ def test_a_pull_fills_the_progress_bar(page: Page, served: tuple[AppThread, Scri
     assert page.find("#pull-text").text == "success · 100%"
     wait_for(lambda: name in [li.text.split("\n")[0] for li in page.all("#installed li")], 10, "the model listed")
     assert name in page.models()
+
+
+def test_shift_enter_is_a_new_line_and_enter_sends(page: Page, served: tuple[AppThread, Script]) -> None:
+    open_with_key(page)
+    served[1].output = "ok"
+    page.pick_model("echo:latest")
+    page.find("#prompt").send_keys("line one", Keys.SHIFT, Keys.ENTER, Keys.SHIFT, "line two")
+    assert not page.requests("/api/chat")  # not sent yet
+    page.find("#prompt").send_keys(Keys.ENTER)
+    page.wait_idle(30)
+    (body,) = [json.loads(r["postData"]) for r in page.requests("/api/chat")]
+    assert body["messages"] == [{"role": "user", "content": "line one\nline two"}]

@@ -75,7 +75,7 @@ class RequestTracker:
             method = scope["method"] if scope["method"] in _METHODS else "other"
             route = getattr(scope.get("route"), "path", UNMATCHED)
             self.metrics.request(method, route, status, seconds)
-            outcome = "completed" if ended else "failed" if failed else "client closed"
+            outcome = "failed" if failed else "client closed" if not ended or status == 499 else "completed"
             log.info("request", extra=_fields(scope, route, status, seconds, record, outcome))
 
 

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from polling import wait_until
 from prometheus_client.parser import text_string_to_metric_families
@@ -106,6 +107,14 @@ def test_a_stream_its_client_left_is_logged_and_its_tokens_counted(text_srv: Ser
     tokens = int(line["eval_count"])
     assert tokens >= 5 and int(line["prompt_eval_count"]) > 0  # one piece per token (no stream interval)
     assert scrape(text_srv)[metric] - before == tokens
+
+
+def test_a_request_its_client_gave_up_on_is_logged_as_such(text_srv: Server) -> None:
+    body = {"model": "tiny", "prompt": "go on", "raw": True, "stream": False, "options": ENDLESS}
+    with httpx.Client(base_url=text_srv.url, timeout=3) as c, pytest.raises(httpx.ReadTimeout):
+        c.post("/api/generate", json=body, headers={"X-Request-Id": "gave-up-1"})
+    line = logged(text_srv, "gave-up-1")
+    assert (line["status"], line["outcome"], line["model"]) == ("499", "client closed", MODEL)
 
 
 def test_debug_logs_the_rendered_prompt(text_srv: Server) -> None:

@@ -5,12 +5,11 @@ tests/test_kv_cache.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from model_upload import create_from_gguf
-from server_proc import Server
+from server_proc import Server, ServerFactory
 
 from pollama.kvcache import cache_cells
 
@@ -29,20 +28,6 @@ def store(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return models
 
 
-@pytest.fixture()
-def serve(store: Path) -> Iterator[Callable[[dict[str, str]], Server]]:
-    started: list[Server] = []
-
-    def start(env: dict[str, str]) -> Server:
-        s = Server(store, {"OLLAMA_NUM_PARALLEL": "1", **env}, log=store.parent / f"server-{len(started)}.log")
-        started.append(s)
-        return s.start()
-
-    yield start
-    for s in started:
-        s.stop()
-
-
 @pytest.mark.parametrize(("env", "cache", "warning"), [
     ({}, "f16", None),
     ({"OLLAMA_FLASH_ATTENTION": "1", "OLLAMA_KV_CACHE_TYPE": "q8_0"}, "q8_0", None),
@@ -50,9 +35,9 @@ def serve(store: Path) -> Iterator[Callable[[dict[str, str]], Server]]:
     ({"OLLAMA_FLASH_ATTENTION": "1", "OLLAMA_KV_CACHE_TYPE": "q5_1"}, "f16",
      "unsupported OLLAMA_KV_CACHE_TYPE type=q5_1"),
 ], ids=["default", "q8_0", "q4_0", "unsupported-type"])
-def test_cache_type_reaches_llama_cpp_and_api_ps(serve: Callable[[dict[str, str]], Server], smollm2: Path,
+def test_cache_type_reaches_llama_cpp_and_api_ps(server_factory: ServerFactory, store: Path, smollm2: Path,
                                                  env: dict[str, str], cache: str, warning: str | None) -> None:
-    server = serve(env)
+    server = server_factory({"OLLAMA_NUM_PARALLEL": "1", **env}, models=store)
     with server.client() as http:
         r = http.post("/api/generate", json={"model": "smollm2", "prompt": PROMPT, "stream": False,
                                              "options": {"temperature": 0, "num_predict": 8, "num_ctx": NUM_CTX}})

@@ -74,6 +74,7 @@ class Loaded:
     expires_at: float = 0.0  # wall clock; 0 while in use
     timer: asyncio.TimerHandle | None = None
     closing: bool = False  # unload once the requests in flight finish
+    devices: list[dict[str, Any]] = field(default_factory=list)  # where its layers are: device, layers
 
     @property
     def name(self) -> Name:
@@ -135,7 +136,8 @@ class Scheduler:
         self._room = asyncio.Event()  # set (and replaced) by `_wake`
         self._load_turn = asyncio.Lock()  # one load at a time
         self.default_keep_alive = self._keep_alive(cfg.keep_alive, 300.0)
-        self.max_loaded = cfg.max_loaded_models if cfg.max_loaded_models > 0 else 3
+        # an RPC server serves one runner at a time: with OLLAMA_RPC_SERVERS one model is loaded by default
+        self.max_loaded = cfg.max_loaded_models if cfg.max_loaded_models > 0 else 1 if cfg.rpc_servers else 3
         self.threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else
                            (os.cpu_count() or 1))
 
@@ -361,7 +363,7 @@ class Scheduler:
         size = model.model_path.stat().st_size + self.kv_bytes(model, key, kv, parallel)
         size += projector.stat().st_size if projector else 0
         available = _available_memory("MemAvailable", "SwapFree")
-        if size > available:  # the runner would die allocating it (Ollama's check and words)
+        if size > available and not self.cfg.rpc_servers:  # the runner would die allocating it (Ollama's check)
             raise APIError(f"model requires more system memory ({_human_bytes(size)}) than is available "
                            f"({_human_bytes(available)})")
         log.info("loading %s (ctx %d x %d slots, batch %d, threads %d, KV cache %s, flash attention %s)",
@@ -373,13 +375,15 @@ class Scheduler:
                 threads=key.num_thread, embedding=key.embedding, loras=list(model.adapters),
                 flush_interval=self.cfg.stream_interval, timeout=self.cfg.load_timeout,
                 flash_attn=kv.flash_attn, cache_type=kv.type, projector=projector,
+                rpc_servers=self.cfg.rpc_servers, tensor_split=self.cfg.tensor_split,
             )
         except RunnerError as e:
             self.metrics.crashes.labels(label).inc()
             raise APIError(f"llama runner process has terminated: {e}", 500) from None
         self.metrics.loads.labels(label).inc()
         self.metrics.load_seconds.labels(label).observe(time.perf_counter() - t0)
-        return Loaded(model=model, key=key, runner=runner, parallel=parallel, size=size)
+        return Loaded(model=model, key=key, runner=runner, parallel=parallel, size=size,
+                      devices=list(getattr(runner, "info", {}).get("devices", [])))
 
     def _unload_soon(self, loaded: Loaded) -> asyncio.Task[None]:
         """Take a runner out of service now and stop it in a task; until it has exited it takes up room."""

@@ -93,6 +93,16 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rpc(args: argparse.Namespace) -> int:
+    from pollama import rpc
+
+    try:
+        rpc.serve(args.host, args.port, args.threads, Path(args.cache).expanduser() if args.cache else None)
+    except rpc.RpcError as e:
+        return print_error(str(e))
+    return 1
+
+
 THINK_LEVELS = ("high", "medium", "low")
 _VALUE_FLAGS = {"--format", "--keepalive"}
 
@@ -189,6 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
     for alias in ("list", "ls"):
         sub.add_parser(alias, help="List models").set_defaults(func=cmd_list)
     sub.add_parser("ps", help="List running models").set_defaults(func=cmd_ps)
+
+    rp = sub.add_parser("rpc", help="Lend this machine's CPU to pollama servers (a llama.cpp RPC server)")
+    rp.add_argument("--host", default="127.0.0.1", help="address to listen on (the protocol has no authentication)")
+    rp.add_argument("--port", type=int, default=50052, help="port (default 50052)")
+    rp.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
+    rp.add_argument("--cache", nargs="?", const=str(Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache") /
+                                                    "pollama" / "rpc"), metavar="DIR",
+                    help="keep received weights in DIR so a reload does not send them again")
+    rp.set_defaults(func=cmd_rpc)
 
     cp = sub.add_parser("cp", help="Copy a model")
     cp.add_argument("source")

@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="seconds between a request's reply lines, at most (0: a line per token)")
     p.add_argument("--lora", action="append", default=[], help="LoRA adapter GGUF (repeatable)")
     p.add_argument("--mmproj", help="vision projector GGUF (images in prompts)")
+    p.add_argument("--rpc", default="", help="llama.cpp RPC servers to spread layers over (host:port,...)")
+    p.add_argument("--tensor-split", default="", help="weights: the local CPU, then each RPC device")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     return p.parse_args(argv)
@@ -71,19 +73,19 @@ def main(argv: list[str] | None = None) -> int:
     from pollama.runner.llama import (
         ContextConfig,
         LoadError,
-        Model,
         kv_cache_report,
         make_context,
         setup_logging,
     )
     from pollama.runner.mtmd import Vision
+    from pollama.runner.rpc import load_model
     from pollama.runner.server import RunnerServer
 
     setup_logging()
     parallel = max(1, args.parallel)
     threads = args.threads if args.threads > 0 else (os.cpu_count() or 1)
     try:
-        model = Model(args.model, args.lora)
+        model, devices = load_model(args.model, args.lora, args.rpc, args.tensor_split)
         n_ctx = max(4, args.ctx)
         if model.n_ctx_train > 0 and n_ctx > model.n_ctx_train:
             logging.warning("requested context %d exceeds the model's %d; using %d",
@@ -104,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     listener.bind((args.host, args.port))
     listener.listen(128)
     info = {"n_ctx_train": model.n_ctx_train, "n_embd": model.n_embd, "vocab_size": model.n_vocab,
-            "parallel": parallel, "n_ctx": n_ctx, "embedding": bool(args.embedding), **kv_cache_report(cfg)}
+            "parallel": parallel, "n_ctx": n_ctx, "embedding": bool(args.embedding), **kv_cache_report(cfg),
+            "devices": devices}
     server = RunnerServer(model, engine, n_ctx=n_ctx, parallel=parallel, embedding=args.embedding, info=info)
     engine.start()
     _emit({"status": "ready", "port": listener.getsockname()[1], **info})

@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ _LOG_CONT = 5
 _errors: deque[str] = deque(maxlen=8)
 _log_state = {"verbose": False, "last_level": 0}
 _log_cb: Any = None
+log_listeners: list[Callable[[str], None]] = []  # called with every llama.cpp log line (pollama.runner.rpc)
 # what llama.cpp says of the last context's KV cache (it offers no getter): sizes, types, flash attention
 _KV_SIZE = re.compile(r"llama_kv_cache: size = *([0-9.]+) MiB .*K \((\w+)\): .*V \((\w+)\):")
 _FA_AUTO = re.compile(r"Flash Attention (enabled|not supported)")
@@ -42,6 +44,8 @@ def _on_log(level: int, text: bytes | None, _user: Any) -> None:
         _errors.append(msg.strip())
     if "llama_kv_cache: size" in msg or "Flash Attention" in msg:
         _note_kv(msg)
+    for listen in log_listeners:
+        listen(msg)
     if level >= _LOG_WARN or _log_state["verbose"]:
         sys.stderr.write(msg)
 
@@ -96,12 +100,14 @@ def _load_error(default: str) -> str:
 class Model:
     """A loaded llama.cpp model and its vocabulary."""
 
-    def __init__(self, path: str | Path, loras: list[str] | None = None) -> None:
+    def __init__(self, path: str | Path, loras: list[str] | None = None, offload: Any = None) -> None:
         path = Path(path)
         if not path.is_file():
             raise LoadError(f"model file not found: {path}")
         params = lc.llama_model_default_params()
         params.n_gpu_layers = 0
+        if offload is not None:  # a pollama.runner.rpc.Offload: layers on RPC servers
+            offload.apply(params, path)
         self.ptr = lc.llama_model_load_from_file(str(path).encode(), params)
         if not self.ptr:
             raise LoadError(_load_error(f"unable to load model: {path}"))

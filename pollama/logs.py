@@ -44,9 +44,8 @@ def configure(level: int, json_lines: bool) -> None:
     """Send every log record (the server's, uvicorn's, the runners' relayed lines) to stderr at `level`."""
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
-        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                                           rename_fields={"asctime": "time", "levelname": "level",
-                                                          "message": "msg"}))
+        handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp="time",  # ISO 8601, UTC
+                                           rename_fields={"levelname": "level", "message": "msg"}))
     else:
         handler.setFormatter(TextFormatter())
     logging.basicConfig(level=level, handlers=[handler], force=True)

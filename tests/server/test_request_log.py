@@ -5,6 +5,7 @@ A generation cut short by its client still counts its tokens, in the log and in 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -147,6 +148,7 @@ def test_json_lines_carry_the_request_fields_as_keys(module_server: ServerFactor
     assert refused.status_code == 401 and r.status_code == 404
     records = json_records(srv)  # every line, the server's start-up lines too
     assert {"time", "level", "name", "msg"} <= set(records[0])
+    assert dt.datetime.fromisoformat(records[0]["time"]).tzinfo == dt.UTC
     line = logged(srv, refused.headers["x-request-id"], json_records)
     assert (line["msg"], line["level"], line["route"], line["status"]) == ("request", "INFO", "unmatched", 401)
     line = logged(srv, "embed-1", json_records)

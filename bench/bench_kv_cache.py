@@ -1,7 +1,7 @@
 """KV cache types on SmolLM2-135M: memory and speed of q8_0 and q4_0 (and f16 without flash attention) as
 ratios against the default f16 cache, measured in the same run.
 
-    python3 bench/bench_kv_cache.py [--threads 2] [--ctx 2048] [--prompt 1536] [--tokens 64] [--repeat 3]
+    python3 bench/bench_kv_cache.py [--threads 1] [--ctx 2048] [--prompt 1536] [--tokens 64] [--repeat 3]
 
 Each run starts a fresh runner (`python -m pollama.runner`, what the server starts) with one slot of --ctx
 tokens, sends one completion of a --prompt-token prompt (a new one each run: nothing comes from a prefix
@@ -10,7 +10,9 @@ cache) and --tokens greedy tokens, and reads:
   rss     the runner's resident memory after that completion (the cache pages it wrote are resident)
   prefill prompt tokens / prompt_eval_duration        decode  generated tokens / eval_duration
 (the runner's own timings). The configurations are interleaved within each repeat; the table shows medians
-over --repeat runs and each median's ratio to f16's (the machine is shared and noisy: compare ratios).
+over --repeat runs and each median's ratio to f16's (the machine is shared and noisy: compare ratios). One
+thread by default: on a shared 2-core machine, 2 OpenMP threads spin against the other load and run 30x
+slower than one.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--ctx", type=int, default=2048)
     p.add_argument("--prompt", type=int, default=1536)
     p.add_argument("--tokens", type=int, default=64)

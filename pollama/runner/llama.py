@@ -24,7 +24,7 @@ _errors: deque[str] = deque(maxlen=8)
 _log_state = {"verbose": False, "last_level": 0}
 _log_cb: Any = None
 log_listeners: list[Callable[[str], None]] = []  # called with every llama.cpp log line (pollama.runner.rpc)
-# what llama.cpp says of the last context's KV cache (it offers no getter): sizes, types, flash attention
+# what llama.cpp logs of the last context's KV cache (it offers no getter; _note_kv listens): sizes, types, FA
 _KV_SIZE = re.compile(r"llama_kv_cache: size = *([0-9.]+) MiB .*K \((\w+)\): .*V \((\w+)\):")
 _FA_AUTO = re.compile(r"Flash Attention (enabled|not supported)")
 _kv_log: dict[str, Any] = {}
@@ -42,8 +42,6 @@ def _on_log(level: int, text: bytes | None, _user: Any) -> None:
         _log_state["last_level"] = level
     if level >= _LOG_ERROR and msg.strip():
         _errors.append(msg.strip())
-    if "llama_kv_cache: size" in msg or "Flash Attention" in msg:
-        _note_kv(msg)
     for listen in log_listeners:
         listen(msg)
     if level >= _LOG_WARN or _log_state["verbose"]:
@@ -62,11 +60,16 @@ def setup_logging(verbose: bool | None = None) -> None:
 
 
 def _note_kv(msg: str) -> None:
+    if "llama_kv_cache: size" not in msg and "Flash Attention" not in msg:
+        return
     if m := _KV_SIZE.search(msg):  # one line per cache (two for a model with sliding-window layers)
         _kv_log["bytes"] = _kv_log.get("bytes", 0) + round(float(m[1]) * (1 << 20))
         _kv_log["type_k"], _kv_log["type_v"] = m[2], m[3]
     elif m := _FA_AUTO.search(msg):
         _kv_log["flash_attn"] = "on" if m[1] == "enabled" else "off"
+
+
+log_listeners.append(_note_kv)
 
 
 def kv_cache_report(cfg: ContextConfig) -> dict[str, Any]:

@@ -83,6 +83,13 @@ def probe(endpoint: str, timeout: float = 10.0) -> tuple[int, int, int]:
     return version
 
 
+def _loaded_copy(lib_dir: Path, name: str) -> Path:
+    """The file of library `name` that libllama loaded: its soname (`name.so.0`). A wheel holds no symbolic
+    links, so `name.so` is a second copy, with globals of its own (the abort hook, the backend registry)."""
+    soname = lib_dir / f"{name}.so.0"
+    return soname if soname.exists() else lib_dir / f"{name}.so"
+
+
 @functools.cache
 def library() -> Any:
     """llama-cpp-python's ggml with its RPC backend (functions typed); RpcError when it was built without."""
@@ -90,9 +97,8 @@ def library() -> Any:
 
     lib_dir = Path(llama_cpp.__file__).parent / "lib"
     try:
-        base = ctypes.CDLL(str(lib_dir / "libggml-base.so"))
-        ggml = ctypes.CDLL(str(lib_dir / "libggml.so"))
-        rpc = ctypes.CDLL(str(lib_dir / "libggml-rpc.so"))
+        base, ggml, rpc = (ctypes.CDLL(str(_loaded_copy(lib_dir, name)))
+                           for name in ("libggml-base", "libggml", "libggml-rpc"))
     except OSError:
         raise RpcError("llama-cpp-python was built without the RPC backend: run scripts/install.sh, which "
                        "builds it with -DGGML_RPC=ON") from None

@@ -417,8 +417,8 @@ class Engine:
         s = next((s for s in self._order if s.pending and is_image(s.pending[0])), None)
         if s is None:
             return
-        req, vision, b = s.req, self.vision, self._embd
-        assert req is not None and vision is not None and b is not None
+        req, vision = s.req, self.vision
+        assert req is not None and vision is not None
         for other in self._order:  # an encode can take seconds: send what is waiting
             if other.out:
                 self._send(other)
@@ -426,28 +426,17 @@ class Engine:
         left = next((i for i, t in enumerate(s.pending) if t != image.key), len(s.pending))
         non_causal = vision.non_causal(image)
         rows = left if non_causal else min(left, self.n_batch)
-        try:
-            embd = vision.encode(image)
-        except RuntimeError as e:
-            self._fail(s, str(e))
-            return
         if rows > self.n_batch:
             self._fail(s, f"the image needs {rows} tokens in one batch; num_batch is {self.n_batch}")
             return
-        width = vision.n_embd
-        start = (image.n_tokens - left) * width
-        ctypes.memmove(b.embd, embd[start:start + rows * width].ctypes.data, rows * width * 4)
-        done = image.n_tokens - left
-        vision.positions(image, len(s.tokens) - done - s.lag, done, rows, b.pos)
-        for j in range(rows):
-            b.seq_id[j][0] = s.seq
-            b.logits[j] = 0
-        last = rows == len(s.pending)  # the prompt ends with this image: sample from its last row
-        b.logits[rows - 1] = int(last)
-        b.n_tokens = rows
+        try:
+            self._image_batch(s, image, image.n_tokens - left, rows)
+        except RuntimeError as e:
+            self._fail(s, str(e))
+            return
         if non_causal:
             lc.llama_set_causal_attn(self.ctx, False)
-        rc = lc.llama_decode(self.ctx, b)
+        rc = lc.llama_decode(self.ctx, self._embd)
         if non_causal:
             lc.llama_set_causal_attn(self.ctx, True)
         if rc != 0:
@@ -460,9 +449,24 @@ class Engine:
         if rows == left and image.n_pos < image.n_tokens:
             s.gaps.append((len(s.tokens), image.n_tokens - image.n_pos))
             s.lag += image.n_tokens - image.n_pos
-        if last:
+        if not s.pending:  # the prompt ends with this image: sample from its last row
             s.t_first = self._now
             self._on_token(s, req, lc.llama_sampler_sample(req.sampler.ptr, self.ctx, rows - 1), rows - 1)
+
+    def _image_batch(self, s: _Slot, image: ImageChunk, done: int, rows: int) -> None:
+        """Write rows done..done+rows of the image's embeddings (encoded now if they are not yet) and their
+        positions into the embeddings batch, for slot `s`."""
+        vision, b = self.vision, self._embd
+        assert vision is not None and b is not None
+        embd = vision.encode(image)
+        width = vision.n_embd
+        ctypes.memmove(b.embd, embd[done * width:(done + rows) * width].ctypes.data, rows * width * 4)
+        vision.positions(image, len(s.tokens) - done - s.lag, done, rows, b.pos)
+        for j in range(rows):
+            b.seq_id[j][0] = s.seq
+            b.logits[j] = 0
+        b.logits[rows - 1] = int(rows == len(s.pending))
+        b.n_tokens = rows
 
     def _on_token(self, s: _Slot, req: Completion, tok: int, row: int) -> None:
         model = self.model

@@ -11,7 +11,6 @@ for a server that is busy.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import ipaddress
@@ -110,7 +109,6 @@ def library() -> Any:
         (base, "ggml_backend_reg_dev_count", sz, [vp]),
         (base, "ggml_backend_reg_dev_get", vp, [vp, sz]),
         (base, "ggml_backend_dev_name", ctypes.c_char_p, [vp]),
-        (base, "ggml_backend_dev_description", ctypes.c_char_p, [vp]),
         (base, "ggml_backend_dev_memory", None, [vp, ctypes.POINTER(sz), ctypes.POINTER(sz)]),
         (base, "ggml_set_abort_callback", vp, [vp]),
     ]
@@ -165,7 +163,10 @@ def serve(host: str = "127.0.0.1", port: int = DEFAULT_PORT, threads: int = 0, c
     lib = library()
     _check_bind(host, port)
     if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise RpcError(f"cannot make the cache directory {cache}: {e.strerror or e}") from None
     if threads <= 0:
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     sys.stderr.write(exposure_warning(host, port))
@@ -176,8 +177,7 @@ def serve(host: str = "127.0.0.1", port: int = DEFAULT_PORT, threads: int = 0, c
     # the C server blocks in accept(): Python could not run its handlers, so a signal must end the process
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
-    with contextlib.suppress(AttributeError):
-        sys.stdout.flush()
+    sys.stdout.flush()
     lib.ggml_backend_rpc_start_server(f"{host}:{port}".encode(), str(cache).encode() if cache else None,
                                       threads, 1, devices)
     raise RpcError(f"the RPC server on {host}:{port} stopped")

@@ -108,9 +108,9 @@ class LayerTally:
             llama.log_listeners.remove(self)
 
     def devices(self, names: dict[str, str]) -> list[dict[str, Any]]:
-        """[{"device": "CPU" or an RPC server's host:port (from `names`), "layers": n}, ...], the CPU first."""
-        order = sorted(self.counts, key=lambda d: (d != "CPU", d))
-        return [{"device": names.get(d, d), "layers": self.counts[d]} for d in order]
+        """[{"device": "CPU" or an RPC server's host:port (from `names`), "layers": n}, ...] in the order of the
+        layers (llama.cpp assigns them first to last: the local CPU's, then each device's in turn)."""
+        return [{"device": names.get(d, d), "layers": n} for d, n in self.counts.items()]
 
 
 def _reachable(endpoint: str) -> bool:

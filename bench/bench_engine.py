@@ -129,9 +129,9 @@ class Raw:
 class Http:
     """`pollama serve` with the model imported; streams /api/generate from k client threads."""
 
-    def __init__(self, path: Path, threads: int, workdir: Path) -> None:
+    def __init__(self, path: Path, threads: int, workdir: Path, env: dict[str, str] | None = None) -> None:
         self.server = Server(workdir / "models", {"OLLAMA_NUM_PARALLEL": str(max(STREAMS)),
-                                                  "OLLAMA_KEEP_ALIVE": "-1"}).start()
+                                                  "OLLAMA_KEEP_ALIVE": "-1", **(env or {})}).start()
         self.options = {**OPTIONS, "num_thread": threads, "num_ctx": N_CTX}
         data = path.read_bytes()
         digest = "sha256:" + hashlib.sha256(data).hexdigest()

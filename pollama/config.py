@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import os
 import re
@@ -106,6 +107,38 @@ def _bool_env(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _debug_env() -> bool:
+    """OLLAMA_DEBUG as Ollama's LogLevel reads it: true, or a positive level (2 is Ollama's trace), is debug."""
+    raw = os.environ.get("OLLAMA_DEBUG", "").strip().lower()
+    return raw in {"t", "true"} or (re.fullmatch(r"[+]?[0-9]{1,9}", raw) is not None and int(raw) > 0)
+
+
+def _uint_env(name: str, default: int) -> int:
+    """Ollama's envconfig.Uint: an unsigned number, else the default."""
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if re.fullmatch(r"[0-9]{1,18}", raw) else default
+
+
+def _go_bool_env(name: str) -> bool:
+    """Ollama's envconfig.Bool: unset is false; a value Go's ParseBool cannot read counts as true."""
+    raw = os.environ.get(name, "").strip().strip("\"'")
+    return bool(raw) and raw not in {"0", "f", "F", "false", "FALSE", "False"}
+
+
+def _go_bool_or_unset(name: str) -> bool | None:
+    """Ollama's envconfig.BoolWithDefault: None when unset, else as `_go_bool_env` reads it."""
+    return _go_bool_env(name) if os.environ.get(name, "").strip().strip("\"'") else None
+
+
+def _server_config_flag(key: str) -> bool:
+    """A true `key` in ~/.ollama/server.json (Ollama's server config); a missing or unreadable file is false."""
+    try:
+        data = json.loads((Path.home() / ".ollama" / "server.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get(key) is True
+
+
 @dataclass(frozen=True)
 class Settings:
     """The server's environment, read once at start-up (`settings()`) and passed down: create_app keeps it as
@@ -125,6 +158,17 @@ class Settings:
     api_keys: tuple[str, ...]
     load_timeout: float | None  # seconds; None: wait for as long as a load takes
     stream_interval: float  # seconds between a stream's reply lines, at most (POLLAMA_STREAM_INTERVAL)
+    log_json: bool  # POLLAMA_LOG_FORMAT=json: every log record as one JSON object per line
+    metrics: bool  # POLLAMA_METRICS (default on): /metrics, and the per-request log line and X-Request-Id
+    max_transfer_streams: int  # OLLAMA_MAX_TRANSFER_STREAMS: a pull's concurrent ranged requests (at least 1)
+    debug_log_requests: bool  # OLLAMA_DEBUG_LOG_REQUESTS: inference bodies + curl replay scripts to a temp dir
+    editor: str  # OLLAMA_EDITOR: the REPL's Ctrl+G editor (else $VISUAL, $EDITOR, vi)
+    no_cloud_env: bool  # OLLAMA_NO_CLOUD: Ollama's cloud disabled by the environment
+    no_cloud_config: bool  # ... by `"disable_ollama_cloud": true` in ~/.ollama/server.json
+    flash_attention: bool | None  # OLLAMA_FLASH_ATTENTION; None: unset (llama.cpp decides, see pollama.kvcache)
+    kv_cache_type: str  # OLLAMA_KV_CACHE_TYPE, lower case ("": f16); pollama.kvcache decides what a model gets
+    rpc_servers: tuple[str, ...]  # OLLAMA_RPC_SERVERS: llama.cpp RPC servers (host:port) every runner uses
+    tensor_split: str  # POLLAMA_TENSOR_SPLIT: layer weights, the local CPU's then each RPC device's ("": memory)
     speculative: str = ""  # OLLAMA_SPECULATIVE: "off" | "ngram" | "draft"; "": unset
 
 
@@ -146,9 +190,20 @@ def settings() -> Settings:
         origins=origins,
         no_history=_bool_env("OLLAMA_NOHISTORY"),
         noprune=_bool_env("OLLAMA_NOPRUNE"),
-        debug=_bool_env("OLLAMA_DEBUG"),
+        debug=_debug_env(),
         api_keys=keys,
         load_timeout=load_timeout if 0 < load_timeout < math.inf else None,  # as Ollama: 0 or less is no limit
         stream_interval=stream_interval if stream_interval < math.inf else 0.04,
+        log_json=os.environ.get("POLLAMA_LOG_FORMAT", "").strip().lower() == "json",
+        metrics=os.environ.get("POLLAMA_METRICS", "").strip().lower() not in {"0", "false", "no", "off"},
+        max_transfer_streams=max(1, _uint_env("OLLAMA_MAX_TRANSFER_STREAMS", 4)),
+        debug_log_requests=_go_bool_env("OLLAMA_DEBUG_LOG_REQUESTS"),
+        editor=os.environ.get("OLLAMA_EDITOR", "").strip(),
+        no_cloud_env=_go_bool_env("OLLAMA_NO_CLOUD"),
+        no_cloud_config=_server_config_flag("disable_ollama_cloud"),
+        flash_attention=_go_bool_or_unset("OLLAMA_FLASH_ATTENTION"),
+        kv_cache_type=os.environ.get("OLLAMA_KV_CACHE_TYPE", "").strip().strip("\"'").lower(),
+        rpc_servers=tuple(r.strip() for r in os.environ.get("OLLAMA_RPC_SERVERS", "").split(",") if r.strip()),
+        tensor_split=os.environ.get("POLLAMA_TENSOR_SPLIT", "").strip(),
         speculative=_choice_env("OLLAMA_SPECULATIVE", ("off", "ngram", "draft")),
     )

@@ -94,6 +94,11 @@ class GGUFInfo:
             return True
         return self.arch_key("pooling_type") is not None and self.arch_key("attention.causal") is False
 
+    @property
+    def is_rerank_model(self) -> bool:
+        """A reranker: its pooling type is llama.cpp's rank pooling (a relevance score per sequence)."""
+        return self.arch_key("pooling_type") == int(_gguf.PoolingType.RANK)
+
     def model_info(self, verbose: bool = False) -> dict[str, Any]:
         """`model_info` of /api/show: the KV pairs, big arrays elided as [] unless verbose."""
         out: dict[str, Any] = {}

@@ -57,11 +57,14 @@ class Metrics:
     def watch(self, scheduler: Scheduler) -> None:
         self.registry.register(_SchedulerGauges(scheduler))
 
-    def generation(self, model: str, timings: Timings, cached: int) -> None:
-        """One finished generation, from its Done's metrics and the prompt tokens it found cached."""
+    def generation(self, model: str, timings: Timings, cached: int | None) -> None:
+        """One generation, from its Done's metrics and the prompt tokens it found cached; `cached` None: it
+        was cut short (its client left, its runner failed), and only its tokens so far are counted."""
         self.prompt_tokens.labels(model).inc(timings.prompt_eval_count)
-        self.cached_tokens.labels(model).inc(cached)
         self.generated_tokens.labels(model).inc(timings.eval_count)
+        if cached is None:
+            return
+        self.cached_tokens.labels(model).inc(cached)
         self.ttft.labels(model).observe((timings.total_duration - timings.eval_duration) * _NS)
         if timings.eval_count > 1:
             self.tpot.labels(model).observe(timings.eval_duration * _NS / (timings.eval_count - 1))

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from pollama.api.duration import FOREVER, parse_duration
 from pollama.api.errors import APIError, BadRequest, ServerBusy
 from pollama.config import Settings
+from pollama.kvcache import KVCache, bytes_per_token, cache_cells, resolve
 from pollama.metrics import Metrics
 from pollama.runner.client import RunnerError, RunnerProcess
 from pollama.runner.protocol import Runner
@@ -73,6 +74,7 @@ class Loaded:
     expires_at: float = 0.0  # wall clock; 0 while in use
     timer: asyncio.TimerHandle | None = None
     closing: bool = False  # unload once the requests in flight finish
+    devices: list[dict[str, Any]] = field(default_factory=list)  # where its layers are: device, layers
 
     @property
     def name(self) -> Name:
@@ -120,20 +122,6 @@ def _human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def kv_bytes_per_token(model: Model) -> int:
-    info = model.info()
-    if info is None:
-        return 0
-    layers = int(info.arch_key("block_count", 0) or 0)
-    embd = int(info.arch_key("embedding_length", 0) or 0)
-    heads = int(info.arch_key("attention.head_count", 1) or 1)
-    heads_kv = info.arch_key("attention.head_count_kv", heads) or heads
-    if isinstance(heads_kv, list):
-        heads_kv = max(heads_kv)
-    key_len = int(info.arch_key("attention.key_length", embd // max(heads, 1)) or 0)
-    return 2 * 2 * layers * int(heads_kv) * key_len  # K and V, f16
-
-
 class Scheduler:
     def __init__(self, store: Store, cfg: Settings, metrics: Metrics | None = None) -> None:
         self.store = store
@@ -148,7 +136,8 @@ class Scheduler:
         self._room = asyncio.Event()  # set (and replaced) by `_wake`
         self._load_turn = asyncio.Lock()  # one load at a time
         self.default_keep_alive = self._keep_alive(cfg.keep_alive, 300.0)
-        self.max_loaded = cfg.max_loaded_models if cfg.max_loaded_models > 0 else 3
+        # an RPC server serves one runner at a time: with OLLAMA_RPC_SERVERS one model is loaded by default
+        self.max_loaded = cfg.max_loaded_models if cfg.max_loaded_models > 0 else 1 if cfg.rpc_servers else 3
         self.threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else
                            (os.cpu_count() or 1))
 
@@ -323,10 +312,20 @@ class Scheduler:
         return task
 
     # ---- load / unload ---------------------------------------------------------------------------
-    def choose_parallel(self, model: Model, key: RunnerKey) -> int:
+    def kv_cache(self, model: Model) -> KVCache:
+        """Flash attention and the KV cache type this model loads with (OLLAMA_FLASH_ATTENTION,
+        OLLAMA_KV_CACHE_TYPE; pollama.kvcache)."""
+        return resolve(model.info(), self.cfg.flash_attention, self.cfg.kv_cache_type)
+
+    @staticmethod
+    def kv_bytes(model: Model, key: RunnerKey, kv: KVCache, parallel: int) -> int:
+        """The KV cache of `parallel` sequences of num_ctx tokens, as llama.cpp allocates it."""
+        return bytes_per_token(model.info(), kv.type) * cache_cells(key.num_ctx) * parallel
+
+    def choose_parallel(self, model: Model, key: RunnerKey, kv: KVCache) -> int:
         want = self.cfg.num_parallel or DEFAULT_PARALLEL
         if not key.embedding:
-            per_slot = kv_bytes_per_token(model) * key.num_ctx
+            per_slot = self.kv_bytes(model, key, kv, 1)
             weights = model.model_path.stat().st_size if model.model_path else 0
             budget = int(_available_memory() * 0.8) - weights
             while want > 1 and per_slot * want > budget:
@@ -358,22 +357,27 @@ class Scheduler:
     async def _start_runner(self, model: Model, key: RunnerKey) -> Loaded:
         if model.model_path is None:
             raise BadRequest(f"model '{model.name.display}' has no model layer")
-        parallel = self.choose_parallel(model, key)
-        size = model.model_path.stat().st_size + kv_bytes_per_token(model) * key.num_ctx * parallel
+        kv = self.kv_cache(model)
+        parallel = self.choose_parallel(model, key, kv)
+        projector = model.projectors[0] if model.projectors and not key.embedding else None
+        size = model.model_path.stat().st_size + self.kv_bytes(model, key, kv, parallel)
+        size += projector.stat().st_size if projector else 0
         if model.draft_path is not None and not key.embedding:  # the draft's weights; its KV cache is small
             size += model.draft_path.stat().st_size
         available = _available_memory("MemAvailable", "SwapFree")
-        if size > available:  # the runner would die allocating it (Ollama's check and words)
+        if size > available and not self.cfg.rpc_servers:  # the runner would die allocating it (Ollama's check)
             raise APIError(f"model requires more system memory ({_human_bytes(size)}) than is available "
                            f"({_human_bytes(available)})")
-        log.info("loading %s (ctx %d x %d slots, batch %d, threads %d)", model.name.display, key.num_ctx,
-                 parallel, key.num_batch, key.num_thread)
+        log.info("loading %s (ctx %d x %d slots, batch %d, threads %d, KV cache %s, flash attention %s)",
+                 model.name.display, key.num_ctx, parallel, key.num_batch, key.num_thread, kv.type, kv.flash_attn)
         label, t0 = model.name.display, time.perf_counter()
         try:
             runner = await RunnerProcess.start(
                 model.model_path, ctx=key.num_ctx, parallel=parallel, batch=key.num_batch,
                 threads=key.num_thread, embedding=key.embedding, loras=list(model.adapters),
                 flush_interval=self.cfg.stream_interval, timeout=self.cfg.load_timeout,
+                flash_attn=kv.flash_attn, cache_type=kv.type, projector=projector,
+                rpc_servers=self.cfg.rpc_servers, tensor_split=self.cfg.tensor_split,
                 draft=None if key.embedding else model.draft_path,
             )
         except RunnerError as e:
@@ -381,7 +385,8 @@ class Scheduler:
             raise APIError(f"llama runner process has terminated: {e}", 500) from None
         self.metrics.loads.labels(label).inc()
         self.metrics.load_seconds.labels(label).observe(time.perf_counter() - t0)
-        return Loaded(model=model, key=key, runner=runner, parallel=parallel, size=size)
+        return Loaded(model=model, key=key, runner=runner, parallel=parallel, size=size,
+                      devices=list(getattr(runner, "info", {}).get("devices", [])))
 
     def _unload_soon(self, loaded: Loaded) -> asyncio.Task[None]:
         """Take a runner out of service now and stop it in a task; until it has exited it takes up room."""

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,6 +54,15 @@ def server_factory(tmp_path: Path) -> Iterator[ServerFactory]:
 def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """make_tiny_llama's default model (random weights, SmolLM2's tokenizer), written once per session."""
     return make_tiny_llama(tmp_path_factory.mktemp("tiny") / "tiny.gguf")
+
+
+@pytest.fixture(scope="session")
+def vision_pair(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with scripts/make_tiny_vision_model.py's model.gguf and mmproj.gguf (run as a user runs it)."""
+    out = tmp_path_factory.mktemp("vision")
+    script = Path(__file__).resolve().parent.parent / "scripts" / "make_tiny_vision_model.py"
+    subprocess.run([sys.executable, str(script), str(out)], check=True, timeout=120, capture_output=True)
+    return out
 
 
 @pytest.fixture(scope="module")

@@ -94,3 +94,32 @@ def test_negative_duration_is_forever(raw: object) -> None:
 def test_bad_duration(raw: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(raw)
+
+
+@pytest.mark.parametrize(("raw", "debug"), [(None, False), ("1", True), ("true", True), ("T", True), ("2", True),
+                                            ("0", False), ("false", False), ("-1", False), ("yes", False)])
+def test_ollama_debug_as_ollama_reads_it(monkeypatch: pytest.MonkeyPatch, raw: str | None, debug: bool) -> None:
+    monkeypatch.delenv("OLLAMA_DEBUG", raising=False)
+    if raw is not None:
+        monkeypatch.setenv("OLLAMA_DEBUG", raw)
+    assert settings().debug is debug
+
+
+@pytest.mark.parametrize(("raw", "streams"), [(None, 4), ("8", 8), ("1", 1), ("0", 1), ("-2", 4), ("x", 4)])
+def test_max_transfer_streams(monkeypatch: pytest.MonkeyPatch, raw: str | None, streams: int) -> None:
+    monkeypatch.delenv("OLLAMA_MAX_TRANSFER_STREAMS", raising=False)
+    if raw is not None:
+        monkeypatch.setenv("OLLAMA_MAX_TRANSFER_STREAMS", raw)
+    assert settings().max_transfer_streams == streams
+
+
+def test_log_metrics_debug_requests_and_editor(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("POLLAMA_LOG_FORMAT", "POLLAMA_METRICS", "OLLAMA_DEBUG_LOG_REQUESTS", "OLLAMA_EDITOR"):
+        monkeypatch.delenv(var, raising=False)
+    cfg = settings()
+    assert (cfg.log_json, cfg.metrics, cfg.debug_log_requests, cfg.editor) == (False, True, False, "")
+    for var, value in (("POLLAMA_LOG_FORMAT", "JSON"), ("POLLAMA_METRICS", "0"),
+                       ("OLLAMA_DEBUG_LOG_REQUESTS", "1"), ("OLLAMA_EDITOR", " code --wait ")):
+        monkeypatch.setenv(var, value)
+    cfg = settings()
+    assert (cfg.log_json, cfg.metrics, cfg.debug_log_requests, cfg.editor) == (True, False, True, "code --wait")

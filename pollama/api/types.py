@@ -1,4 +1,5 @@
-"""Wire types of Ollama's REST API (requests). Responses are plain dicts built by the routes."""
+"""Wire types of Ollama's REST API: the requests, and the few responses with a type of their own (the rest
+are plain dicts built by the routes)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pollama.api.errors import BadRequest
 __all__ = [
     "Message", "ToolCall", "Tool", "GenerateRequest", "ChatRequest", "EmbedRequest", "EmbeddingsRequest",
     "TokenizeRequest", "DetokenizeRequest", "CreateRequest", "ShowRequest", "CopyRequest", "DeleteRequest",
-    "PullRequest", "PushRequest",
+    "PullRequest", "PushRequest", "CloudStatus", "StatusResponse",
     "parse_request", "json_object", "ModelRef", "MAX_JSON_DEPTH", "MAX_MESSAGES",
 ]
 
@@ -172,6 +173,17 @@ class ShowRequest(ModelRef):
     system: str | None = None
     template: str | None = None
     options: dict[str, Any] | None = None
+
+
+class CloudStatus(_Base):
+    disabled: bool
+    source: str  # what disabled it: "none", "env", "config" or "both"
+
+
+class StatusResponse(_Base):
+    """GET /api/status."""
+
+    cloud: CloudStatus
 
 
 class CopyRequest(_Base):

@@ -13,7 +13,7 @@ from typing import TextIO
 __all__ = ["MAX_IMAGE_BYTES", "extract_images", "image_paths"]
 
 MAX_IMAGE_BYTES = 100 * 1024 * 1024
-_IMAGE_PATH = re.compile(r"(?:[a-zA-Z]:)?(?:\./|\.\./|~/|/|\\)[\S\\ ]+?\.(?i:jpg|jpeg|png|webp)\b")
+_IMAGE_PATH = re.compile(r"(?:[a-zA-Z]:)?(?:\./|\.\./|~/|/|\\)[\S\\ ]+?\.(?i:jpg|jpeg|png|webp|gif)\b")
 _UNESCAPE = re.compile(r"\\([ ()\[\]{}$&;'\\*?~])")
 
 
@@ -39,7 +39,7 @@ def _image_bytes(path: str) -> bytes:
     data = Path(path).read_bytes()
     head = data[:16]
     is_image = (head.startswith(b"\x89PNG\r\n\x1a\n") or head.startswith(b"\xff\xd8\xff")
-                or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"))
+                or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head[:6] in (b"GIF87a", b"GIF89a"))
     if not is_image:
         raise ValueError(f"invalid image type: {path}")
     if len(data) > MAX_IMAGE_BYTES:

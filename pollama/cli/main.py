@@ -24,6 +24,7 @@ __all__ = ["main"]
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn  # the server and its libraries load only for `serve`
 
+    from pollama.logs import configure as configure_logging
     from pollama.server.app import create_app
 
     class Server(uvicorn.Server):
@@ -35,12 +36,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 await scheduler.shutdown()
             await super().shutdown(sockets)
 
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            logging.getLogger("pollama").info("listening on %s; web chat at %s/ui", cfg.host.url, cfg.host.url)
+
     cfg = settings()
-    logging.basicConfig(level=logging.DEBUG if cfg.debug else logging.INFO,
-                        format="time=%(asctime)s level=%(levelname)s msg=%(message)s")
+    configure_logging(logging.DEBUG if cfg.debug else logging.INFO, cfg.log_json)
     app = create_app(cfg)
+    # uvicorn's own records go to the same handler (log_config=None); the request log replaces its access log
     server = Server(uvicorn.Config(app, host=cfg.host.host, port=cfg.host.port, log_level="warning",
-                                   timeout_graceful_shutdown=3))
+                                   log_config=None, access_log=False, timeout_graceful_shutdown=3))
     server.run()
     return 0 if server.started else 1
 
@@ -86,6 +91,16 @@ def cmd_pull(args: argparse.Namespace) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
     models.push(Client(), args.model, args.insecure)
     return 0
+
+
+def cmd_rpc(args: argparse.Namespace) -> int:
+    from pollama import rpc
+
+    try:
+        rpc.serve(args.host, args.port, args.threads, Path(args.cache).expanduser() if args.cache else None)
+    except rpc.RpcError as e:
+        return print_error(str(e))
+    return 1
 
 
 THINK_LEVELS = ("high", "medium", "low")
@@ -184,6 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
     for alias in ("list", "ls"):
         sub.add_parser(alias, help="List models").set_defaults(func=cmd_list)
     sub.add_parser("ps", help="List running models").set_defaults(func=cmd_ps)
+
+    rp = sub.add_parser("rpc", help="Lend this machine's CPU to pollama servers (a llama.cpp RPC server)")
+    rp.add_argument("--host", default="127.0.0.1", help="address to listen on (the protocol has no authentication)")
+    rp.add_argument("--port", type=int, default=50052, help="port (default 50052)")
+    rp.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
+    rp.add_argument("--cache", nargs="?", const=str(Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache") /
+                                                    "pollama" / "rpc"), metavar="DIR",
+                    help="keep received weights in DIR so a reload does not send them again")
+    rp.set_defaults(func=cmd_rpc)
 
     cp = sub.add_parser("cp", help="Copy a model")
     cp.add_argument("source")

@@ -31,7 +31,9 @@ def list_models(client: Client) -> None:
     print(table(["NAME", "ID", "SIZE", "MODIFIED"], rows))
 
 
-def _processor(vram: int, size: int) -> str:
+def _processor(vram: int, size: int, devices: list[dict[str, Any]]) -> str:
+    if any(d.get("device") != "CPU" for d in devices):  # layers on RPC servers: each device's count
+        return ", ".join(f"{d.get('device')} {d.get('layers')}" for d in devices) + " layers"
     if vram == 0:
         return "100% CPU"
     if vram >= size:
@@ -44,7 +46,8 @@ def list_running(client: Client) -> None:
     rows = []
     for m in client.json("GET", "/api/ps")["models"]:
         size = m.get("size", 0)
-        rows.append([m["name"], m["digest"][:12], human_bytes(size), _processor(m.get("size_vram", 0), size),
+        processor = _processor(m.get("size_vram", 0), size, m.get("devices") or [])
+        rows.append([m["name"], m["digest"][:12], human_bytes(size), processor,
                      str(m.get("context_length", "")), human_time(m.get("expires_at"), "Forever")])
     print(table(["NAME", "ID", "SIZE", "PROCESSOR", "CONTEXT", "UNTIL"], rows))
 

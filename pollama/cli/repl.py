@@ -13,13 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.application.current import get_app
+from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import History
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from pollama.api.options import parse_parameter
 from pollama.cli.chat import RunOptions, adopt_model, chat, load_model
 from pollama.cli.display import ResponseDisplay
+from pollama.cli.editor import EditorError, edit_text
 from pollama.cli.images import extract_images, image_paths
 from pollama.cli.models import list_models, show_model
 from pollama.client import Client, ClientError
@@ -70,6 +74,7 @@ USAGE_SHORTCUTS = """Available keyboard shortcuts:
   Ctrl + w            Delete the word before the cursor
 
   Ctrl + l            Clear the screen
+  Ctrl + g            Open default editor to compose a prompt
   Ctrl + c            Stop the model from responding
   Ctrl + d            Exit pollama (/bye)
 """
@@ -158,8 +163,10 @@ class Repl:
         self.client = client
         self.opts = opts
         self.model_messages = list(saved_messages or [])
+        cfg = settings()
+        self.editor = cfg.editor
         if no_history is None:
-            no_history = settings().no_history
+            no_history = cfg.no_history
         self.history = PlainHistory(history_path(), enabled=not no_history)
         self.think_explicit = opts.think is not None
         self.buf = ""
@@ -170,13 +177,37 @@ class Repl:
     # ---- I/O ----------------------------------------------------------------------------------------
     def _read(self) -> str:
         if self.session is None:
-            self.session = PromptSession(history=self.history, enable_suspend=True)
+            self.session = PromptSession(history=self.history, enable_suspend=True,
+                                         key_bindings=self._editor_key())
         prompt, hint = (ALT_PROMPT, ALT_PLACEHOLDER) if self.alt else (PROMPT, PLACEHOLDER)
 
         def placeholder() -> FormattedText:  # gone once the line is accepted, as in Ollama
             return FormattedText([] if get_app().is_done else [("fg:ansibrightblack", hint)])
 
         return self.session.prompt(prompt, placeholder=placeholder)
+
+    def _editor_key(self) -> KeyBindings:
+        """Ctrl+G: the line so far goes to the editor; what it saves replaces the line (not sent yet)."""
+        keys = KeyBindings()
+
+        @keys.add("c-g")
+        def _edit(event: KeyPressEvent) -> None:
+            event.app.create_background_task(self._edit(event.current_buffer))
+
+        return keys
+
+    async def _edit(self, buffer: Buffer) -> None:
+        def edit() -> str:
+            try:
+                return edit_text(buffer.text, self.editor)
+            except EditorError as e:
+                sys.stderr.write(f"error: {e}\n")
+                return ""
+
+        text = await run_in_terminal(edit)
+        if text.strip():
+            buffer.text = text
+            buffer.cursor_position = len(text)
 
     @staticmethod
     def _say(text: str) -> None:

@@ -13,9 +13,10 @@ from typing import Any
 
 from pollama.api.errors import APIError, BadRequest
 from pollama.api.types import ChatRequest, GenerateRequest, Think
+from pollama.inference.images import message_images, tag_messages, tag_text
 from pollama.prompt.render import render_chat, render_generate, render_jinja
 from pollama.prompt.renderers import RenderError, renderer_for
-from pollama.runner.protocol import Runner
+from pollama.runner.protocol import ImageInput, Runner
 from pollama.store import Model
 
 __all__ = ["Messages", "Tools", "special_tokens", "chat_messages", "renderer_name", "render_chat_prompt",
@@ -96,8 +97,10 @@ def _render_builtin(name: str, messages: Messages, tools: Tools, think: Think) -
 
 
 def render_chat_prompt(model: Model, messages: Messages, tools: Tools, think: Think) -> str:
+    """The prompt, with `[img-N]` tags where the messages' images go (image N of `message_images`)."""
     if model.renderer:
         return _render_builtin(renderer_name(model), messages, tools, think)
+    messages = tag_messages(messages)
     try:
         if model.template:
             return render_chat(model.template, messages, tools=tools, think=think)
@@ -118,7 +121,10 @@ def _generate_messages(model: Model, req: GenerateRequest, system: str | None) -
     messages: Messages = [{"role": "system", "content": system}] if system else []
     if not req.context:
         messages += model.messages or []
-    return messages + [{"role": "user", "content": req.prompt}]
+    user: dict[str, Any] = {"role": "user", "content": req.prompt}
+    if req.images:
+        user["images"] = req.images
+    return messages + [user]
 
 
 def renders_generate(model: Model, req: GenerateRequest) -> bool:
@@ -134,11 +140,12 @@ def render_generate_prompt(model: Model, req: GenerateRequest, think: Think) -> 
         return render_chat_prompt(model, messages, [], think)
     system = req.system if req.system is not None else model.system
     template = req.template or model.template
+    prompt = tag_text(req.prompt, len(req.images or []))
     if template:
         if req.context:  # continuing: the earlier turns (and system) are already in the context
             system = None
         try:
-            return render_generate(template, prompt=req.prompt, system=system, suffix=req.suffix or None,
+            return render_generate(template, prompt=prompt, system=system, suffix=req.suffix or None,
                                    think=think)
         except Exception as e:
             raise BadRequest(f"template error: {e}") from None
@@ -146,35 +153,45 @@ def render_generate_prompt(model: Model, req: GenerateRequest, think: Think) -> 
         messages = []
         if system and not req.context:
             messages.append({"role": "system", "content": system})
-        messages.append({"role": "user", "content": req.prompt})
+        messages.append({"role": "user", "content": prompt})
         bos, eos = special_tokens(model)
         return render_jinja(model.chat_template, messages, think=think, bos_token=bos, eos_token=eos)
-    return render_chat(_BARE, [{"role": "user", "content": req.prompt}])
+    return render_chat(_BARE, [{"role": "user", "content": prompt}])
+
+
+Fitted = tuple[str, list[int] | None, list[ImageInput]]
+
+
+async def _fit(model: Model, runner: Runner, messages: Messages, tools: Tools, think: Think) -> Fitted:
+    """The prompt, its tokens (an image's tokens as negative placeholders) and its images."""
+    prompt, images = render_chat_prompt(model, messages, tools, think), message_images(messages)
+    tokens = await runner.tokenize(prompt, images=images) if images else await runner.tokenize(prompt)
+    return prompt, tokens, images
 
 
 async def fit_messages(model: Model, runner: Runner, messages: Messages, tools: Tools, think: Think,
-                       num_ctx: int) -> tuple[str, list[int] | None]:
-    """The prompt and its tokens, the oldest non-system messages dropped until it fits num_ctx (Ollama's
-    chatPrompt). Tokens are None when not even the last message fits: the runner then truncates the front.
+                       num_ctx: int) -> Fitted:
+    """The prompt, its tokens and its images (image N is the prompt's `[img-N]`), the oldest non-system
+    messages dropped until it fits num_ctx (Ollama's chatPrompt; an image counts its tokens). Tokens are None
+    when not even the last message fits: the runner then truncates the front.
 
     A longer history never renders shorter, so the first message to keep is found by bisection: a
     few renders even for thousands of messages (one render per dropped message was quadratic)."""
-    prompt = render_chat_prompt(model, messages, tools, think)
-    tokens = await runner.tokenize(prompt)
-    if len(tokens) <= num_ctx:
-        return prompt, tokens
+    best = await _fit(model, runner, messages, tools, think)
+    if len(best[1] or []) <= num_ctx:
+        return best
     system = [m for m in messages if m.get("role") == "system"]
     rest = [m for m in messages if m.get("role") != "system"]
-    best: tuple[str, list[int] | None] | None = None
+    found = False
     lo, hi = 1, len(rest) - 1  # the last message is always kept
     while lo <= hi:
         start = (lo + hi) // 2
-        prompt = render_chat_prompt(model, system + rest[start:], tools, think)
-        tokens = await runner.tokenize(prompt)
-        if len(tokens) <= num_ctx:
-            best, hi = (prompt, tokens), start - 1
+        fitted = await _fit(model, runner, system + rest[start:], tools, think)
+        if len(fitted[1] or []) <= num_ctx:
+            best, found, hi = fitted, True, start - 1
         else:
             lo = start + 1
-    if best is not None:
+    if found:
         return best
-    return render_chat_prompt(model, system + rest[-1:], tools, think), None
+    last = system + rest[-1:]
+    return render_chat_prompt(model, last, tools, think), None, message_images(last)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import time
 from collections.abc import AsyncGenerator
@@ -15,6 +16,8 @@ from pollama.api.options import OptionsError, merge_options, validate_options
 from pollama.api.types import ChatRequest, GenerateRequest, Think
 from pollama.grammar import grammar_for_format
 from pollama.inference.events import Done, Event, Metrics
+from pollama.inference.images import decode_images, decode_message_images
+from pollama.inference.modelref import local_reference
 from pollama.inference.output import OutputParser, TemplateParser, output_parser, uses_harmony
 from pollama.inference.prompt import (
     chat_messages,
@@ -23,17 +26,22 @@ from pollama.inference.prompt import (
     render_generate_prompt,
     renders_generate,
 )
-from pollama.runner.protocol import CompletionRequest, Finished
+from pollama.reqctx import note_generation, note_model, note_prompt_tokens
+from pollama.runner.protocol import CompletionRequest, Finished, ImageInput, Piece, Runner
 from pollama.sched import Loaded, Scheduler
 from pollama.store import Model, Store, load_model, parse_name
 
 __all__ = ["resolve_model", "model_options", "generate", "chat", "embed_texts"]
 
+log = logging.getLogger("pollama")
+
 
 async def resolve_model(store: Store, raw: str) -> Model:
     if not raw:
         raise BadRequest("model is required")
-    return await asyncio.to_thread(load_model, store, parse_name(raw))
+    name = parse_name(local_reference(raw))
+    note_model(name.display)
+    return await asyncio.to_thread(load_model, store, name)
 
 
 # ---- checks every surface shares -----------------------------------------------------------------
@@ -68,8 +76,9 @@ def _check_images(model: Model, raw_name: str, has_images: bool) -> None:
         return
     if "vision" not in model.capabilities:
         raise BadRequest(f'"{raw_name}" does not support images')
-    # a projector is stored and shown, but the runner cannot encode images yet: never drop them silently
-    raise APIError("image input is not supported by this server yet", 501)
+    if not model.projectors:  # never drop images silently
+        raise APIError(f'"{raw_name}" has its vision tower inside the model GGUF (Ollama\'s own format), which '
+                       "llama.cpp cannot load; images need a model with a projector layer", 501)
 
 
 def _check_logprobs(top: int) -> None:
@@ -127,38 +136,70 @@ async def _load_only(sched: Scheduler, model: Model, options: dict[str, Any], ke
     return Done("load")
 
 
-def _metrics(final: Finished, t0: float, load_seconds: float) -> Metrics:
+def _metrics(final: Finished | Piece, t0: float, load_seconds: float) -> Metrics:
+    """A generation's Metrics: from its Finished line, or (cut short) from the counts of its last Piece."""
+    durations = (final.prompt_eval_duration, final.eval_duration) if isinstance(final, Finished) else (0, 0)
     return Metrics(total_duration=int((time.perf_counter() - t0) * 1e9), load_duration=int(load_seconds * 1e9),
-                   prompt_eval_count=final.prompt_eval_count, prompt_eval_duration=final.prompt_eval_duration,
-                   eval_count=final.eval_count, eval_duration=final.eval_duration,
-                   draft_tokens=final.draft_tokens, draft_accepted_tokens=final.draft_accepted_tokens)
+                   prompt_eval_count=final.prompt_eval_count, eval_count=final.eval_count,
+                   prompt_eval_duration=durations[0], eval_duration=durations[1],
+                   draft_tokens=getattr(final, "draft_tokens", 0),
+                   draft_accepted_tokens=getattr(final, "draft_accepted_tokens", 0))
+
+
+def _count(sched: Scheduler, loaded: Loaded, timings: Metrics, cached: int | None) -> None:
+    """One generation, counted once: in the server's metrics and in its request's log line (`cached` None:
+    it was cut short before its runner finished it)."""
+    sched.metrics.generation(loaded.name.display, timings, cached)
+    note_generation(timings, finished=cached is not None)
 
 
 async def _run(sched: Scheduler, loaded: Loaded, body: CompletionRequest, parser: OutputParser, t0: float,
                load_seconds: float, context: bool = False) -> AsyncGenerator[Event, None]:
-    """The runner's output, parsed (the server's metrics count it once, at the end). Closing this closes the
-    runner connection, which stops generating."""
+    """The runner's output, parsed (counted once, at the end; a generation cut short, by its client leaving
+    or its runner failing, counts the tokens its last piece reported). Closing this closes the runner
+    connection, which stops generating."""
     async with contextlib.aclosing(loaded.runner.completion(body)) as replies:
-        async for reply in replies:
-            if isinstance(reply, Finished):
-                rest = parser.finish()
-                if not rest.empty:
-                    yield rest
-                metrics = _metrics(reply, t0, load_seconds)
-                sched.metrics.generation(loaded.name.display, metrics, reply.prompt_cached_count)
-                yield Done(reply.done_reason, reply.stop_sequence, metrics, reply.context if context else None)
-                return
-            delta = parser.add(reply.content)
-            delta.logprobs = reply.logprobs
-            if not delta.empty:
-                yield delta
+        last: Piece | None = None
+        try:
+            async for reply in replies:
+                if isinstance(reply, Finished):
+                    last = None
+                    metrics = _metrics(reply, t0, load_seconds)
+                    _count(sched, loaded, metrics, reply.prompt_cached_count)
+                    rest = parser.finish()
+                    if not rest.empty:
+                        yield rest
+                    yield Done(reply.done_reason, reply.stop_sequence, metrics, reply.context if context else None)
+                    return
+                last = reply
+                delta = parser.add(reply.content)
+                delta.logprobs = reply.logprobs
+                if not delta.empty:
+                    yield delta
+        finally:
+            if last is not None:  # runs before the connection closes: no await comes first
+                _count(sched, loaded, _metrics(last, t0, load_seconds), None)
 
 
 def _completion(prompt: str, tokens: list[int] | None, options: dict[str, Any], grammar: str | None,
-                parser: OutputParser, req: GenerateRequest | ChatRequest) -> CompletionRequest:
+                parser: OutputParser, req: GenerateRequest | ChatRequest, images: list[ImageInput] | None = None,
+                add_special: bool = True) -> CompletionRequest:
     return CompletionRequest(options=options, prompt=None if tokens is not None else prompt, tokens=tokens,
                              grammar=grammar, grammar_trigger=parser.grammar_trigger if grammar else None,
-                             logprobs=req.logprobs or req.top_logprobs > 0, top_logprobs=req.top_logprobs)
+                             logprobs=req.logprobs or req.top_logprobs > 0, top_logprobs=req.top_logprobs,
+                             images=images or None, add_special=add_special)
+
+
+async def _generate_body(runner: Runner, model: Model, req: GenerateRequest, prompt: str, images: list[ImageInput],
+                         options: dict[str, Any], grammar: str | None, parser: OutputParser) -> CompletionRequest:
+    # a renderer writes the BOS it wants: its prompt is tokenized as written, as the chat's (the runner
+    # would add another to the text)
+    as_written = bool(req.context) or renders_generate(model, req)
+    if images:  # text for the projector to tokenize, the context's text in front (as Ollama sends it)
+        text = (await runner.detokenize(req.context) if req.context else "") + prompt
+        return _completion(text, None, options, grammar, parser, req, images, add_special=not as_written)
+    tokens = list(req.context or []) + await runner.tokenize(prompt) if as_written else None
+    return _completion(prompt, tokens, options, grammar, parser, req)
 
 
 # ---- the entry points ----------------------------------------------------------------------------
@@ -167,6 +208,7 @@ async def generate(sched: Scheduler, model: Model, req: GenerateRequest,
     """/api/generate's output for `model` (the request's model, resolved). `t0`: when the request came."""
     t0 = t0 or time.perf_counter()
     _check_generate(model, req)
+    images = decode_images(req.images)
     thinking = _thinking_enabled(model, req.model_name, req.think)
     options = _speculation(sched, model, model_options(model, req.options))
     sched.keep_alive_of(req.keep_alive)  # a bad duration is refused before anything happens
@@ -176,6 +218,7 @@ async def generate(sched: Scheduler, model: Model, req: GenerateRequest,
     asked = _harmony_level(model, req.think)
     think = asked if asked is not None else (True if thinking else None)
     prompt = req.prompt if req.raw else render_generate_prompt(model, req, think)
+    log.debug("completion request", extra={"prompt": prompt})
     if req.debug_render_only:
         yield Done("stop", rendered=prompt)
         return
@@ -184,11 +227,7 @@ async def generate(sched: Scheduler, model: Model, req: GenerateRequest,
     parser = TemplateParser(model, thinking, None) if req.raw else output_parser(model, thinking, asked, None, None)
     parser.begin(prompt)
     async with sched.use(model, options, req.keep_alive) as (loaded, load_seconds):
-        # a renderer writes the BOS it wants: its prompt is tokenized as written, as the chat's (the runner
-        # would add another to the text)
-        as_written = req.context or renders_generate(model, req)
-        tokens = list(req.context or []) + await loaded.runner.tokenize(prompt) if as_written else None
-        body = _completion(prompt, tokens, options, grammar, parser, req)
+        body = await _generate_body(loaded.runner, model, req, prompt, images, options, grammar, parser)
         events = _run(sched, loaded, body, parser, t0, load_seconds, context=not req.raw)
         async with contextlib.aclosing(events):
             async for event in events:
@@ -210,16 +249,19 @@ async def chat(sched: Scheduler, model: Model, req: ChatRequest, t0: float | Non
     tools = [t.model_dump(exclude_none=True) for t in req.tools] if req.tools else None
     think = _harmony_level(model, req.think) if req.think is not None else (True if thinking else None)
     messages = chat_messages(model, req)
+    decode_message_images(messages)
     parser = output_parser(model, thinking, think, tools, messages[-1])
     if req.debug_render_only:
         yield Done("stop", rendered=render_chat_prompt(model, messages, parser.tools, think))
         return
     grammar = grammar or grammar_for_format(req.format)
     async with sched.use(model, options, req.keep_alive) as (loaded, load_seconds):
-        prompt, tokens = await fit_messages(model, loaded.runner, messages, parser.tools, think,
-                                            loaded.key.num_ctx)
+        prompt, tokens, images = await fit_messages(model, loaded.runner, messages, parser.tools, think,
+                                                    loaded.key.num_ctx)
+        log.debug("completion request", extra={"prompt": prompt})
         parser.begin(prompt)
-        body = _completion(prompt, tokens, options, grammar, parser, req)
+        body = _completion(prompt, None if images else tokens, options, grammar, parser, req, images,
+                           add_special=not images)
         events = _run(sched, loaded, body, parser, t0, load_seconds)
         async with contextlib.aclosing(events):
             async for event in events:
@@ -238,6 +280,8 @@ async def embed_texts(store: Store, sched: Scheduler, raw_name: str, texts: list
                       keep_alive: Any = None) -> tuple[Model, list[list[float]], int, float]:
     """(model, vectors, prompt tokens, load seconds)."""
     model = await resolve_model(store, raw_name)
+    if "rerank" in model.capabilities:  # a reranker's runner pools a relevance score, not a vector
+        raise BadRequest(f'"{raw_name}" does not support embedding')
     opts = model_options(model, options)
     if dimensions is not None and dimensions <= 0:
         raise BadRequest("dimensions must be a positive number")
@@ -254,4 +298,5 @@ async def embed_texts(store: Store, sched: Scheduler, raw_name: str, texts: list
         vectors.append(_normalize(v) if normalize else v)
         count += r.prompt_eval_count
     sched.metrics.prompt_tokens.labels(model.name.display).inc(count)
+    note_prompt_tokens(count)
     return model, vectors, count, load_seconds

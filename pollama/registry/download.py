@@ -36,7 +36,7 @@ from pollama.store.layout import Store, StoreError, disk_op
 
 __all__ = ["BlobDownload", "partial_paths", "PARALLEL", "MIN_PART", "MAX_PART"]
 
-PARALLEL = 4  # concurrent ranged requests per blob
+PARALLEL = 4  # concurrent ranged requests per blob, by default (OLLAMA_MAX_TRANSFER_STREAMS)
 MIN_PART = 16 << 20  # parts are size/16 within these bounds: few requests, yet a short hashing tail
 MAX_PART = 128 << 20
 MAX_ATTEMPTS = 5  # consecutive failed attempts (no new bytes) before a part gives up
@@ -118,10 +118,13 @@ class _Hasher:
 
 
 class BlobDownload:
-    """Fetch `digest` (`size` bytes) of `repository` into the store; `completed` counts bytes on disk."""
+    """Fetch `digest` (`size` bytes) of `repository` into the store, with at most `streams` ranged requests at
+    once; `completed` counts bytes on disk."""
 
-    def __init__(self, client: RegistryClient, store: Store, repository: str, digest: str, size: int) -> None:
+    def __init__(self, client: RegistryClient, store: Store, repository: str, digest: str, size: int,
+                 streams: int = PARALLEL) -> None:
         self.client = client
+        self.streams = max(1, streams)
         self.store = store
         self.repository = repository
         self.digest = digest
@@ -212,7 +215,7 @@ class BlobDownload:
                 start, end = queue.popleft()
                 await self._fetch(fd, start, end, hasher)
 
-        tasks = [asyncio.ensure_future(worker()) for _ in range(min(PARALLEL, len(parts)))]
+        tasks = [asyncio.ensure_future(worker()) for _ in range(min(self.streams, len(parts)))]
         if not tasks:
             return
         try:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pollama.api.errors import APIError
 from pollama.registry.client import RegistryClient, as_registry_errors, error_from, pull_scope
-from pollama.registry.download import BlobDownload
+from pollama.registry.download import PARALLEL, BlobDownload
 from pollama.registry.errors import MANIFEST_NOT_FOUND, RegistryError
 from pollama.registry.tasks import TICK, finished_within, settle
 from pollama.store.layout import MANIFEST_MEDIA_TYPE, Layer, Manifest, Store, check_digest
@@ -82,7 +82,8 @@ def _have(store: Store, layer: Layer) -> bool:
         return False
 
 
-async def _pull_layer(client: RegistryClient, store: Store, name: Name, layer: Layer) -> AsyncIterator[dict]:
+async def _pull_layer(client: RegistryClient, store: Store, name: Name, layer: Layer,
+                      streams: int) -> AsyncIterator[dict]:
     def status(completed: int) -> dict[str, Any]:
         return {"status": f"pulling {layer.digest[7:19]}", "digest": layer.digest,
                 "total": layer.size, "completed": completed}
@@ -101,7 +102,7 @@ async def _pull_layer(client: RegistryClient, store: Store, name: Name, layer: L
         if _have(store, layer):
             yield status(layer.size)
             return
-        slot.current = download = BlobDownload(client, store, name.repository, layer.digest, layer.size)
+        slot.current = download = BlobDownload(client, store, name.repository, layer.digest, layer.size, streams)
         task = asyncio.ensure_future(download.run())
         yield status(download.completed)
         while not await finished_within(task, TICK):
@@ -121,14 +122,14 @@ async def _pull_layer(client: RegistryClient, store: Store, name: Name, layer: L
             del _slots[key]
 
 
-async def _pull(store: Store, name: Name, insecure: bool) -> AsyncIterator[dict]:
+async def _pull(store: Store, name: Name, insecure: bool, streams: int) -> AsyncIterator[dict]:
     yield {"status": "pulling manifest"}
     with store.hold() as hold:  # no concurrent delete or prune removes the model's blobs meanwhile
         async with RegistryClient(name.host, insecure=insecure) as client:
             raw = await fetch_manifest(client, name)
             manifest = _parse_manifest(raw)
             store.pin(hold, manifest.digests())
-            async with contextlib.aclosing(_pull_layers(client, store, name, manifest)) as events:
+            async with contextlib.aclosing(_pull_layers(client, store, name, manifest, streams)) as events:
                 async for event in events:
                     yield event
         yield {"status": "verifying sha256 digest"}  # each blob was verified before it entered the store
@@ -142,20 +143,22 @@ async def _pull(store: Store, name: Name, insecure: bool) -> AsyncIterator[dict]
     yield {"status": "success"}
 
 
-async def _pull_layers(client: RegistryClient, store: Store, name: Name, manifest: Manifest) -> AsyncIterator[dict]:
+async def _pull_layers(client: RegistryClient, store: Store, name: Name, manifest: Manifest,
+                       streams: int) -> AsyncIterator[dict]:
     seen: set[str] = set()
     for layer in (*manifest.layers, manifest.config):
         if layer.digest in seen:
             continue
         seen.add(layer.digest)
-        async with contextlib.aclosing(_pull_layer(client, store, name, layer)) as events:
+        async with contextlib.aclosing(_pull_layer(client, store, name, layer, streams)) as events:
             async for event in events:
                 yield event
 
 
-async def pull(store: Store, name: Name, *, insecure: bool = False) -> AsyncIterator[dict]:
-    """Pull `name` into `store`, yielding Ollama's progress objects; errors raise RegistryError."""
-    async with contextlib.aclosing(as_registry_errors(_pull(store, name, insecure), "pull model manifest", "pull",
+async def pull(store: Store, name: Name, *, insecure: bool = False, streams: int = PARALLEL) -> AsyncIterator[dict]:
+    """Pull `name` into `store`, yielding Ollama's progress objects; errors raise RegistryError. A blob is
+    fetched in ranged parts, `streams` of them at once (layers one after another)."""
+    async with contextlib.aclosing(as_registry_errors(_pull(store, name, insecure, streams), "pull model manifest", "pull",
                                                       (OSError,))) as events:
         async for event in events:
             yield event

@@ -30,10 +30,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=512, help="tokens per decode step")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     p.add_argument("--embedding", action="store_true", help="serve embeddings")
+    p.add_argument("--flash-attn", choices=("auto", "on", "off"), default="auto", help="flash attention")
+    p.add_argument("--cache-type", choices=("f16", "q8_0", "q4_0"), default="f16", help="K and V cache type")
     p.add_argument("--flush-interval", type=float, default=0.0,
                    help="seconds between a request's reply lines, at most (0: a line per token)")
     p.add_argument("--lora", action="append", default=[], help="LoRA adapter GGUF (repeatable)")
     p.add_argument("--draft", help="draft model GGUF for speculative decoding")
+    p.add_argument("--mmproj", help="vision projector GGUF (images in prompts)")
+    p.add_argument("--rpc", default="", help="llama.cpp RPC servers to spread layers over (host:port,...)")
+    p.add_argument("--tensor-split", default="", help="weights: the local CPU, then each RPC device")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     return p.parse_args(argv)
@@ -68,21 +73,33 @@ def main(argv: list[str] | None = None) -> int:
     from pollama.gguf import GGUFError, draft_mismatch, read_gguf
     from pollama.runner.draft import Drafter
     from pollama.runner.engine import Engine
-    from pollama.runner.llama import ContextConfig, LoadError, Model, make_context, setup_logging
+    from pollama.runner.llama import (
+        ContextConfig,
+        LoadError,
+        Model,
+        kv_cache_report,
+        make_context,
+        setup_logging,
+    )
+    from pollama.runner.mtmd import Vision
+    from pollama.runner.rpc import load_model
     from pollama.runner.server import RunnerServer
 
     setup_logging()
     parallel = max(1, args.parallel)
     threads = args.threads if args.threads > 0 else (os.cpu_count() or 1)
     try:
-        model = Model(args.model, args.lora)
+        model, devices = load_model(args.model, args.lora, args.rpc, args.tensor_split)
         n_ctx = max(4, args.ctx)
         if model.n_ctx_train > 0 and n_ctx > model.n_ctx_train:
             logging.warning("requested context %d exceeds the model's %d; using %d",
                             n_ctx, model.n_ctx_train, model.n_ctx_train)
             n_ctx = model.n_ctx_train
         n_batch = n_ctx if args.embedding else max(min(args.batch, n_ctx), parallel)  # what one step can hold
-        ctx = make_context(model, ContextConfig(n_ctx, parallel, n_batch, threads, args.embedding))
+        cfg = ContextConfig(n_ctx, parallel, n_batch, threads, args.embedding, flash_attn=args.flash_attn,
+                            cache_type=args.cache_type)
+        ctx = make_context(model, cfg)
+        vision = Vision(args.mmproj, model, threads) if args.mmproj and not args.embedding else None
         drafter = None
         if args.draft and not args.embedding:
             try:
@@ -94,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise LoadError(f"{args.draft} cannot be this model's draft model: {why}")
             drafter = Drafter(Model(args.draft), n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, threads=threads)
         engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, embedding=args.embedding,
-                        flush_interval=args.flush_interval, drafter=drafter)
+                        flush_interval=args.flush_interval, vision=vision, drafter=drafter)
     except LoadError as e:
         _emit({"status": "error", "error": str(e)})
         return 1
@@ -103,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     listener.bind((args.host, args.port))
     listener.listen(128)
     info = {"n_ctx_train": model.n_ctx_train, "n_embd": model.n_embd, "vocab_size": model.n_vocab,
-            "parallel": parallel, "n_ctx": n_ctx, "embedding": bool(args.embedding), "draft": drafter is not None}
+            "parallel": parallel, "n_ctx": n_ctx, "embedding": bool(args.embedding), **kv_cache_report(cfg),
+            "devices": devices, "draft": drafter is not None}
     server = RunnerServer(model, engine, n_ctx=n_ctx, parallel=parallel, embedding=args.embedding, info=info)
     engine.start()
     _emit({"status": "ready", "port": listener.getsockname()[1], **info})

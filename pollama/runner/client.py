@@ -1,4 +1,4 @@
-"""Async client for the runner process: start it, stream completions, embed, tokenize, stop it."""
+"""Async client for the runner process: start it, stream completions, embed, rank, tokenize, stop it."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ from pollama.runner.protocol import (
     Embedded,
     EmbedRequest,
     Finished,
+    ImageInput,
     InfoRequest,
     Piece,
+    RankRequest,
     Request,
     TokenizeRequest,
     completion_reply,
@@ -70,16 +72,25 @@ class RunnerProcess:
     async def start(cls, model_path: str | os.PathLike[str], *, ctx: int = 2048, parallel: int = 1,
                     batch: int = 512, threads: int = 0, embedding: bool = False,
                     loras: Sequence[str | os.PathLike[str]] = (), flush_interval: float = 0.0,
-                    draft: str | os.PathLike[str] | None = None, timeout: float | None = 600.0) -> RunnerProcess:
-        """Spawn a runner and wait until it has loaded the model; RunnerError if it cannot."""
+                    timeout: float | None = 600.0, flash_attn: str = "auto", cache_type: str = "f16",
+                    projector: str | os.PathLike[str] | None = None,
+                    rpc_servers: Sequence[str] = (), tensor_split: str = "",
+                    draft: str | os.PathLike[str] | None = None) -> RunnerProcess:
+        """Spawn a runner and wait until it has loaded the model (and its vision `projector`, its `draft` model); RunnerError if
+        it cannot."""
         args = [sys.executable, "-m", "pollama.runner", "--model", str(model_path), "--ctx", str(ctx),
-                "--parallel", str(parallel), "--batch", str(batch), "--threads", str(threads)]
+                "--parallel", str(parallel), "--batch", str(batch), "--threads", str(threads),
+                "--flash-attn", flash_attn, "--cache-type", cache_type]
         if flush_interval > 0:
             args += ["--flush-interval", str(flush_interval)]
         if embedding:
             args.append("--embedding")
         for lora in loras:
             args += ["--lora", str(lora)]
+        if rpc_servers:  # llama.cpp RPC servers the layers spread over (pollama.runner.rpc)
+            args += ["--rpc", ",".join(rpc_servers), "--tensor-split", tensor_split]
+        if projector is not None:
+            args += ["--mmproj", str(projector)]
         if draft is not None:
             args += ["--draft", str(draft)]
         proc = await asyncio.create_subprocess_exec(
@@ -99,6 +110,9 @@ class RunnerProcess:
         with contextlib.suppress(ValueError):
             msg = json.loads(line) if line else {}
         if msg.get("status") == "ready":
+            log.info("runner %d ready: flash attention %s, KV cache K %s V %s, %.2f MiB", proc.pid,
+                     msg.get("flash_attn"), msg.get("kv_cache_type_k"), msg.get("kv_cache_type_v"),
+                     msg.get("kv_cache_bytes", 0) / (1 << 20))
             return cls(proc, int(msg["port"]), msg, tail, task)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), 10)
@@ -226,9 +240,16 @@ class RunnerProcess:
         msg = await self._single(EmbedRequest(text, truncate))
         return Embedded(msg["embedding"], int(msg["prompt_eval_count"]))
 
-    async def tokenize(self, text: str, *, special: bool = True, add_special: bool = False) -> list[int]:
-        """Token ids of `text`; `special` parses special-token text, `add_special` adds BOS/EOS."""
-        msg = await self._single(TokenizeRequest(text, special, add_special))
+    async def rank(self, query: str, document: str, truncate: bool = True) -> Embedded:
+        """A reranker's scores for the pair (the relevance score first) and the tokens the pair took."""
+        msg = await self._single(RankRequest(query, document, truncate))
+        return Embedded(msg["embedding"], int(msg["prompt_eval_count"]))
+
+    async def tokenize(self, text: str, *, special: bool = True, add_special: bool = False,
+                       images: Sequence[ImageInput] = ()) -> list[int]:
+        """Token ids of `text`; `special` parses special-token text, `add_special` adds BOS/EOS; with `images`
+        (named by its `[img-N]` tags) each image token is a negative placeholder."""
+        msg = await self._single(TokenizeRequest(text, special, add_special, list(images) or None))
         return [int(t) for t in msg["tokens"]]
 
     async def detokenize(self, tokens: Sequence[int]) -> str:

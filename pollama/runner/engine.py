@@ -16,6 +16,7 @@ for each other at every operation.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 import time
@@ -28,6 +29,7 @@ import numpy as np
 
 from pollama.runner.draft import Drafter
 from pollama.runner.llama import Model, common_prefix
+from pollama.runner.mtmd import ImageChunk, Vision, is_image
 from pollama.runner.protocol import Embedded, ErrorReply, Finished, piece_line
 from pollama.runner.sampling import Sampler, SamplingOptions, token_logprobs
 from pollama.runner.speculate import Budget, NgramIndex, SpecOptions
@@ -65,11 +67,12 @@ class Completion:
     top_logprobs: int = 0
     spec: SpecOptions = field(default_factory=SpecOptions)
     cancelled: bool = False
+    images: dict[int, ImageChunk] = field(default_factory=dict)  # by placeholder id (negative, in `tokens`)
 
 
 @dataclass(eq=False)
 class Embedding:
-    """A tokenized embedding request."""
+    """A tokenized embedding request (or a reranker's query and document pair: its pooled output is the score)."""
 
     tokens: list[int]
     sink: Sink
@@ -101,13 +104,28 @@ class _Slot:
     draft: list[int] = field(default_factory=list)  # proposed tokens in the batch being decoded
     n_drafted: int = 0
     n_accepted: int = 0
+    # M-RoPE images take fewer positions than tokens: (index after the image, positions it saved), in order
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+    lag: int = 0  # tokens minus positions so far: the next position is len(tokens) - lag
+
+    def position(self, index: int) -> int:
+        """The position of the entry at `index` (not inside an image)."""
+        return index - sum(saved for end, saved in self.gaps if end <= index)
+
+    def cut(self, index: int) -> None:
+        """Forget the entries from `index` on (not inside an image)."""
+        del self.tokens[index:]
+        self.gaps = [g for g in self.gaps if g[0] <= index]
+        self.lag = sum(saved for _, saved in self.gaps)
+
 
 
 class Engine:
     """The engine loop; `submit` is thread-safe, `run` is the loop (one dedicated thread)."""
 
     def __init__(self, model: Model, ctx: Any, *, n_ctx: int, parallel: int, n_batch: int,
-                 embedding: bool = False, flush_interval: float = 0.0, drafter: Drafter | None = None) -> None:
+                 embedding: bool = False, flush_interval: float = 0.0, vision: Vision | None = None,
+                 drafter: Drafter | None = None) -> None:
         self.model = model
         self.drafter = drafter
         self.ctx = ctx
@@ -126,6 +144,12 @@ class Engine:
         self._flush_ns = int(flush_interval * 1e9)
         self._now = 0  # perf_counter_ns after the last decode
         self._stopped = False
+        self.vision = vision
+        self._embd: Any = None  # a batch of embeddings, for images (M-RoPE: 4 positions per row)
+        if vision is not None:
+            self._embd = lc.llama_batch_init(n_batch * (4 if vision.mrope else 1), vision.n_embd, 1)
+            for i in range(n_batch):
+                self._embd.n_seq_id[i] = 1
 
     # ---- public -----------------------------------------------------------------------------------
     def submit(self, req: Completion | Embedding) -> None:
@@ -227,11 +251,13 @@ class Engine:
                 key=lambda s: (span(s.seq), -prefix[s.seq], s.last_used))
         best_len = prefix[s.seq]
         common = min(best_len, len(prompt) - 1)
+        while common > 0 and is_image(prompt[common]) and prompt[common - 1] == prompt[common]:
+            common -= 1  # never start inside an image: its embeddings go in whole
         if common < len(s.tokens):
-            if not lc.llama_memory_seq_rm(self._mem, s.seq, common, -1):
+            if not lc.llama_memory_seq_rm(self._mem, s.seq, s.position(common), -1):
                 lc.llama_memory_seq_rm(self._mem, s.seq, -1, -1)
                 common = 0
-            del s.tokens[common:]
+            s.cut(common)
         s.req = req
         s.pending = prompt[common:]
         s.next_token = -1
@@ -247,7 +273,7 @@ class Engine:
         s.t_sent = None
         s.last_piece = b""
         s.repeats = 0
-        mode = req.spec.mode
+        mode = "off" if req.images and req.spec.mode == "draft" else req.spec.mode  # the draft sees no images
         s.ngram = NgramIndex(prompt) if mode == "ngram" else None
         s.budget = Budget(req.spec.draft_max) if mode != "off" else None
         s.draft = []
@@ -274,12 +300,12 @@ class Engine:
             s.req.sink.send(ErrorReply(msg).encode())
         if self._mem:
             lc.llama_memory_seq_rm(self._mem, s.seq, -1, -1)
-        s.tokens = []
+        s.cut(0)
         self._release(s)
 
     def _shift(self, s: _Slot) -> bool:
         """Make room for one more token: keep num_keep, discard half of the rest (Ollama's shift)."""
-        if not self._can_shift:
+        if not self._can_shift or s.lag:  # (an M-RoPE image's positions cannot move)
             return False
         assert s.req is not None
         n = len(s.tokens)
@@ -301,6 +327,10 @@ class Engine:
                 self._release(s)
         if not self._order:
             return
+        if self.vision is not None:
+            self._feed_image()
+            if not self._order:
+                return
         plan, prefill = self._plan()
         if prefill:
             for s in self._order:  # a step with prompt tokens can take seconds: send what is waiting
@@ -345,8 +375,9 @@ class Engine:
                 break
         rejected = len(draft) - kept
         if rejected:
-            lc.llama_memory_seq_rm(self._mem, s.seq, len(s.tokens) - rejected, -1)
-            del s.tokens[-rejected:]
+            end = len(s.tokens) - rejected
+            lc.llama_memory_seq_rm(self._mem, s.seq, s.position(end), -1)
+            s.cut(end)
         s.n_drafted += len(draft)
         s.n_accepted += kept
         if s.budget is not None:
@@ -378,7 +409,12 @@ class Engine:
                 break
             if not s.pending:
                 continue
-            chunk = s.pending[:budget]
+            if is_image(s.pending[0]):
+                continue  # _feed_image's
+            n = budget
+            if s.req is not None and s.req.images:  # text up to the next image
+                n = next((i for i, t in enumerate(s.pending[:budget]) if is_image(t)), budget)
+            chunk = s.pending[:n]
             del s.pending[:len(chunk)]
             s.n_prompt_eval += len(chunk)
             budget -= len(chunk)
@@ -413,7 +449,7 @@ class Engine:
         rows: list[tuple[_Slot, int]] = []
         involved: list[_Slot] = []
         for s, toks, n_out in plan:
-            base = len(s.tokens)
+            base = len(s.tokens) - s.lag
             seq = s.seq
             for j, tok in enumerate(toks):
                 b_tok[n] = tok
@@ -429,6 +465,63 @@ class Engine:
                 rows.append((s, n - n_out))
         b.n_tokens = n
         return n, rows, involved
+
+    def _feed_image(self) -> None:
+        """Decode the next piece of the first image a slot has reached (encoding the image first), in a batch
+        of embeddings of its own: the other sequences wait for one encode and one piece, not a whole prompt."""
+        s = next((s for s in self._order if s.pending and is_image(s.pending[0])), None)
+        if s is None:
+            return
+        req, vision = s.req, self.vision
+        assert req is not None and vision is not None
+        for other in self._order:  # an encode can take seconds: send what is waiting
+            if other.out:
+                self._send(other)
+        image = req.images[s.pending[0]]
+        left = next((i for i, t in enumerate(s.pending) if t != image.key), len(s.pending))
+        non_causal = vision.non_causal(image)
+        rows = left if non_causal else min(left, self.n_batch)
+        if rows > self.n_batch:
+            self._fail(s, f"the image needs {rows} tokens in one batch; num_batch is {self.n_batch}")
+            return
+        try:
+            self._image_batch(s, image, image.n_tokens - left, rows)
+        except RuntimeError as e:
+            self._fail(s, str(e))
+            return
+        if non_causal:
+            lc.llama_set_causal_attn(self.ctx, False)
+        rc = lc.llama_decode(self.ctx, self._embd)
+        if non_causal:
+            lc.llama_set_causal_attn(self.ctx, True)
+        if rc != 0:
+            self._fail(s, f"llama_decode failed with status {rc}")
+            return
+        self._now = time.perf_counter_ns()
+        s.tokens.extend(s.pending[:rows])
+        del s.pending[:rows]
+        s.n_prompt_eval += rows
+        if rows == left and image.n_pos < image.n_tokens:
+            s.gaps.append((len(s.tokens), image.n_tokens - image.n_pos))
+            s.lag += image.n_tokens - image.n_pos
+        if not s.pending:  # the prompt ends with this image: sample from its last row
+            s.t_first = self._now
+            self._on_token(s, req, lc.llama_sampler_sample(req.sampler.ptr, self.ctx, rows - 1), rows - 1)
+
+    def _image_batch(self, s: _Slot, image: ImageChunk, done: int, rows: int) -> None:
+        """Write rows done..done+rows of the image's embeddings (encoded now if they are not yet) and their
+        positions into the embeddings batch, for slot `s`."""
+        vision, b = self.vision, self._embd
+        assert vision is not None and b is not None
+        embd = vision.encode(image)
+        width = vision.n_embd
+        ctypes.memmove(b.embd, embd[done * width:(done + rows) * width].ctypes.data, rows * width * 4)
+        vision.positions(image, len(s.tokens) - done - s.lag, done, rows, b.pos)
+        for j in range(rows):
+            b.seq_id[j][0] = s.seq
+            b.logits[j] = 0
+        b.logits[rows - 1] = int(rows == len(s.pending))
+        b.n_tokens = rows
 
     def _on_token(self, s: _Slot, req: Completion, tok: int, row: int) -> None:
         model = self.model
@@ -471,7 +564,7 @@ class Engine:
     def _send(self, s: _Slot) -> None:
         """Send the slot's waiting text (with the logprobs of the tokens it came from)."""
         assert s.req is not None
-        s.req.sink.send(piece_line(s.out, s.lp_pending))
+        s.req.sink.send(piece_line(s.out, s.lp_pending, len(s.generated), s.n_prompt_eval))
         s.lp_pending = []
         s.out = ""
         s.t_sent = self._now
@@ -499,7 +592,9 @@ class Engine:
         first = s.t_first or now
         done = Finished(done_reason=reason, prompt_eval_count=s.n_prompt_eval, prompt_cached_count=s.n_cached,
                         prompt_eval_duration=first - s.t_start, eval_count=len(s.generated),
-                        eval_duration=now - first, context=req.tokens + s.generated,
+                        eval_duration=now - first,
+                        context=([t for t in req.tokens if not is_image(t)] if req.images else req.tokens)
+                        + s.generated,
                         stop_sequence=s.stream.matched, draft_tokens=s.n_drafted,
                         draft_accepted_tokens=s.n_accepted)
         req.sink.send(done.encode())
@@ -539,7 +634,7 @@ class Engine:
             last.append(n - 1)
         b.n_tokens = n
         rc = lc.llama_decode(self.ctx, b)
-        n_out = self.model.n_embd_out
+        n_out = self.model.n_pooled
         for seq, req in enumerate(todo):
             if rc != 0:
                 req.sink.send(ErrorReply(f"llama_decode failed with status {rc}").encode())

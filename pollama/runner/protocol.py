@@ -14,14 +14,16 @@ A completion streams `Piece` lines, then one `Finished` line. The per-token `Pie
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Protocol
 
-__all__ = ["RequestError", "CompletionRequest", "EmbedRequest", "TokenizeRequest", "DetokenizeRequest",
-           "InfoRequest", "Request", "decode_request", "Piece", "Finished", "Embedded", "Tokens", "Text",
-           "Info", "ErrorReply", "piece_line", "completion_reply", "Runner"]
+__all__ = ["RequestError", "CompletionRequest", "EmbedRequest", "RankRequest", "TokenizeRequest",
+           "DetokenizeRequest", "InfoRequest", "Request", "decode_request", "Piece", "Finished", "Embedded",
+           "Tokens", "Text", "Info", "ErrorReply", "piece_line", "completion_reply", "Runner"]
 
 
 class RequestError(ValueError):
@@ -43,6 +45,45 @@ def _text(msg: dict[str, Any], key: str = "content") -> str:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class ImageInput:
+    """A decoded image for a vision model: `width` x `height` RGB pixels, row by row (`rgb`), and `id`, a hash
+    of the image's bytes that keys the runner's prefix cache."""
+
+    id: str
+    width: int
+    height: int
+    rgb: bytes
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"id": self.id, "width": self.width, "height": self.height,
+                "rgb": base64.b64encode(self.rgb).decode()}
+
+    @classmethod
+    def from_wire(cls, value: Any) -> ImageInput:
+        if not isinstance(value, dict):
+            raise RequestError("an image must be an object")
+        width, height, image_id = value.get("width"), value.get("height"), value.get("id")
+        if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
+            raise RequestError("an image needs a positive width and height")
+        try:
+            rgb = base64.b64decode(value.get("rgb") or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError("an image's rgb must be base64") from None
+        if len(rgb) != width * height * 3 or not isinstance(image_id, str) or not image_id:
+            raise RequestError("an image needs an id and width x height x 3 bytes of rgb")
+        return cls(image_id, width, height, rgb)
+
+
+def _images(msg: dict[str, Any]) -> list[ImageInput] | None:
+    raw = msg.get("images")
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise RequestError("images must be a list")
+    return [ImageInput.from_wire(v) for v in raw] or None
+
+
 def _optional_text(msg: dict[str, Any], key: str) -> str | None:
     value = msg.get(key) or None
     if value is not None and not isinstance(value, str):
@@ -60,6 +101,8 @@ class _Request:
 
     def to_wire(self) -> dict[str, Any]:
         body = {f.name: getattr(self, f.name) for f in fields(self)}
+        if body.get("images"):
+            body["images"] = [image.to_wire() for image in body["images"]]
         return {"op": self.op, **{k: v for k, v in body.items() if v is not None}}
 
     def encode(self) -> bytes:
@@ -72,7 +115,10 @@ class CompletionRequest(_Request):
 
     `grammar` constrains sampling, from the start or, with `grammar_trigger`, once that text has been
     generated. A prompt longer than the context keeps `num_keep` tokens and the end, unless `truncate`
-    is False (then it is refused)."""
+    is False (then it is refused).
+
+    `images` (a vision runner): the images the prompt's `[img-N]` tags name (N: the index); such a prompt is
+    text, tokenized with BOS/EOS where `add_special`, and refused rather than truncated."""
 
     op: ClassVar[str] = "completion"
     options: dict[str, Any] = field(default_factory=dict)
@@ -83,10 +129,14 @@ class CompletionRequest(_Request):
     logprobs: bool = False
     top_logprobs: int = 0
     truncate: bool = True
+    images: list[ImageInput] | None = None
+    add_special: bool = True
 
     @classmethod
     def from_wire(cls, msg: dict[str, Any]) -> CompletionRequest:
-        tokens, prompt = msg.get("tokens"), None
+        tokens, prompt, images = msg.get("tokens"), None, _images(msg)
+        if images and tokens is not None:
+            raise RequestError("a prompt with images must be text")
         if tokens is not None:
             if not _is_token_list(tokens):
                 raise RequestError("tokens must be a list of token ids")
@@ -103,7 +153,8 @@ class CompletionRequest(_Request):
         return cls(options=options, prompt=prompt, tokens=tokens, grammar=grammar,
                    grammar_trigger=trigger if grammar else None,
                    logprobs=bool(msg.get("logprobs")) or top > 0, top_logprobs=top,
-                   truncate=msg.get("truncate") is not False)
+                   truncate=msg.get("truncate") is not False, images=images,
+                   add_special=msg.get("add_special") is not False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,18 +171,35 @@ class EmbedRequest(_Request):
 
 
 @dataclass(frozen=True, slots=True)
+class RankRequest(_Request):
+    """A reranker's relevance score(s) for `document` against `query` (an `Embedded` reply: the n_cls_out
+    floats of rank pooling, the score first); a reranker's embedding runner only."""
+
+    op: ClassVar[str] = "rank"
+    query: str
+    document: str
+    truncate: bool = True
+
+    @classmethod
+    def from_wire(cls, msg: dict[str, Any]) -> RankRequest:
+        return cls(_text(msg, "query"), _text(msg, "document"), truncate=msg.get("truncate") is not False)
+
+
+@dataclass(frozen=True, slots=True)
 class TokenizeRequest(_Request):
-    """Token ids of `content`; `special` parses special-token text, `add_special` adds BOS/EOS."""
+    """Token ids of `content`; `special` parses special-token text, `add_special` adds BOS/EOS. With
+    `images` (named by `[img-N]` tags, as in a completion) each image token is its negative placeholder."""
 
     op: ClassVar[str] = "tokenize"
     content: str
     special: bool = True
     add_special: bool = False
+    images: list[ImageInput] | None = None
 
     @classmethod
     def from_wire(cls, msg: dict[str, Any]) -> TokenizeRequest:
         return cls(_text(msg), special=bool(msg.get("special", True)),
-                   add_special=bool(msg.get("add_special")))
+                   add_special=bool(msg.get("add_special")), images=_images(msg))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +226,9 @@ class InfoRequest(_Request):
         return cls()
 
 
-Request = CompletionRequest | EmbedRequest | TokenizeRequest | DetokenizeRequest | InfoRequest
-_BY_OP: dict[str, type[Request]] = {c.op: c for c in (CompletionRequest, EmbedRequest, TokenizeRequest,
-                                                       DetokenizeRequest, InfoRequest)}
+Request = CompletionRequest | EmbedRequest | RankRequest | TokenizeRequest | DetokenizeRequest | InfoRequest
+_BY_OP: dict[str, type[Request]] = {c.op: c for c in (CompletionRequest, EmbedRequest, RankRequest,
+                                                       TokenizeRequest, DetokenizeRequest, InfoRequest)}
 
 
 def decode_request(line: bytes) -> Request:
@@ -179,19 +247,26 @@ def decode_request(line: bytes) -> Request:
 
 
 # ---- replies (runner -> server) ------------------------------------------------------------------
-def piece_line(content: str, logprobs: list[dict[str, Any]] | None = None) -> bytes:
-    """A `Piece` line: generated text (and the logprobs of the tokens it came from)."""
+def piece_line(content: str, logprobs: list[dict[str, Any]] | None = None, eval_count: int = 0,
+               prompt_eval_count: int = 0) -> bytes:
+    """A `Piece` line: generated text (and the logprobs of the tokens it came from), with the counts so far."""
     if logprobs:
-        return _line({"content": content, "logprobs": logprobs})
-    return b'{"content": ' + json.dumps(content).encode() + b"}\n"
+        return _line({"content": content, "logprobs": logprobs, "eval_count": eval_count,
+                      "prompt_eval_count": prompt_eval_count})
+    return b'{"content": %s, "eval_count": %d, "prompt_eval_count": %d}\n' % (
+        json.dumps(content).encode(), eval_count, prompt_eval_count)
 
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """Generated text, as soon as it is safe to show (no stop string can begin in it)."""
+    """Generated text, as soon as it is safe to show (no stop string can begin in it). `eval_count`: the
+    tokens generated so far; `prompt_eval_count`: the prompt tokens evaluated (so a generation cut short
+    before its `Finished` still counts what it did)."""
 
     content: str = ""
     logprobs: list[dict[str, Any]] | None = None
+    eval_count: int = 0
+    prompt_eval_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +304,8 @@ def completion_reply(msg: dict[str, Any]) -> Piece | Finished:
     """The reply a completion line carries."""
     if msg.get("done"):
         return Finished.from_wire(msg)
-    return Piece(msg.get("content", ""), msg.get("logprobs"))
+    return Piece(msg.get("content", ""), msg.get("logprobs"), msg.get("eval_count", 0),
+                 msg.get("prompt_eval_count", 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +371,12 @@ class Runner(Protocol):
 
     async def embed(self, text: str, truncate: bool = True) -> Embedded: ...
 
-    async def tokenize(self, text: str, *, special: bool = True, add_special: bool = False) -> list[int]: ...
+    async def rank(self, query: str, document: str, truncate: bool = True) -> Embedded: ...
+
+    async def tokenize(self, text: str, *, special: bool = True, add_special: bool = False,
+                       images: Sequence[ImageInput] = ()) -> list[int]:
+        """Token ids of `text`; with `images` (a vision runner) its image tokens count as negative ids."""
+        ...
 
     async def detokenize(self, tokens: Sequence[int]) -> str: ...
 

@@ -136,7 +136,8 @@ class Sampler:
         start = max(0, len(tokens) - self._history_n) if self._history_n > 0 else 0
         pen = self._penalties
         for t in tokens[start:]:
-            lc.llama_sampler_accept(pen, t)
+            if t >= 0:  # an image's placeholders are not tokens
+                lc.llama_sampler_accept(pen, t)
 
     def close(self) -> None:
         if self.ptr:

@@ -16,13 +16,16 @@ from typing import Any
 
 from pollama.runner.engine import Completion, Embedding, Engine
 from pollama.runner.llama import Model
+from pollama.runner.mtmd import MediaPrompt
 from pollama.runner.protocol import (
     CompletionRequest,
     DetokenizeRequest,
     EmbedRequest,
     ErrorReply,
+    ImageInput,
     Info,
     InfoRequest,
+    RankRequest,
     Request,
     RequestError,
     Text,
@@ -30,6 +33,7 @@ from pollama.runner.protocol import (
     Tokens,
     decode_request,
 )
+from pollama.runner.rank import fit_pair
 from pollama.runner.sampling import OptionsError, Sampler, parse_options
 from pollama.runner.speculate import parse_spec_options
 
@@ -189,9 +193,10 @@ class RunnerServer:
                 self._completion(conn, req)
             case EmbedRequest():
                 self._embed(conn, req)
+            case RankRequest():
+                self._rank(conn, req)
             case TokenizeRequest():
-                tokens = self.model.tokenize(req.content, add_special=req.add_special, parse_special=req.special)
-                conn.sendall(Tokens(tokens).encode())
+                conn.sendall(Tokens(self._tokenize(req)).encode())
             case DetokenizeRequest():
                 self._check_tokens(req.tokens)
                 conn.sendall(Text(self.model.detokenize(req.tokens)).encode())
@@ -202,12 +207,25 @@ class RunnerServer:
         if not self.model.valid_tokens(tokens):
             raise RequestError("tokens must be a list of token ids")
 
-    def _prompt_tokens(self, req: CompletionRequest) -> list[int]:
+    def _media(self, text: str, images: list[ImageInput], add_special: bool) -> MediaPrompt:
+        """Text with `[img-N]` tags and its images, tokenized by the projector."""
+        if self.engine.vision is None:
+            raise RequestError("this model does not support images")
+        return self.engine.vision.tokenize(text, images, add_special)
+
+    def _tokenize(self, req: TokenizeRequest) -> list[int]:
+        if req.images:
+            return self._media(req.content, req.images, req.add_special).tokens
+        return self.model.tokenize(req.content, add_special=req.add_special, parse_special=req.special)
+
+    def _prompt(self, req: CompletionRequest) -> MediaPrompt:
         if req.tokens is not None:
             self._check_tokens(req.tokens)
-            return list(req.tokens)
+            return MediaPrompt(list(req.tokens))
         assert req.prompt is not None
-        return self.model.tokenize(req.prompt, add_special=True, parse_special=True)
+        if req.images:
+            return self._media(req.prompt, req.images, req.add_special)
+        return MediaPrompt(self.model.tokenize(req.prompt, add_special=req.add_special, parse_special=True))
 
     def _completion(self, conn: socket.socket, req: CompletionRequest) -> None:
         if self.embedding:
@@ -217,11 +235,12 @@ class RunnerServer:
             spec = parse_spec_options(req.options, has_draft=self.engine.drafter is not None)
         except ValueError as e:
             raise RequestError(str(e)) from None
-        tokens = self._prompt_tokens(req)
+        prompt = self._prompt(req)
+        tokens = prompt.tokens
         if not tokens:
             raise RequestError("prompt is empty")
         if len(tokens) > self.n_ctx:
-            if not req.truncate:
+            if not req.truncate or prompt.images:  # cutting would split an image
                 raise RequestError(CONTEXT_ERROR)
             keep = opts.num_keep if 0 <= opts.num_keep <= len(tokens) else len(tokens)
             keep = min(keep, self.n_ctx - 1)
@@ -239,13 +258,16 @@ class RunnerServer:
         sink = SocketSink(conn)
         work = Completion(tokens=tokens, opts=opts, sampler=sampler, sink=sink, limit=limit,
                           grammar=grammar if trigger else None, trigger=trigger,
-                          logprobs=req.logprobs, top_logprobs=req.top_logprobs, spec=spec)
+                          logprobs=req.logprobs, top_logprobs=req.top_logprobs, images=prompt.images,
+                          spec=spec)
         self.engine.submit(work)
         sink.pump(lambda: setattr(work, "cancelled", True))
 
     def _embed(self, conn: socket.socket, req: EmbedRequest) -> None:
         if not self.embedding:
             raise RequestError("this runner was not started for embeddings")
+        if self.model.ranks:
+            raise RequestError("this model is a reranker: it scores documents and has no embeddings")
         tokens = self.model.tokenize(req.content, add_special=True, parse_special=True)
         if not tokens:
             raise RequestError("Input content cannot be empty")  # llama.cpp's server (and so Ollama)
@@ -253,6 +275,15 @@ class RunnerServer:
             if not req.truncate:
                 raise RequestError(CONTEXT_ERROR)
             tokens = tokens[: self.n_ctx]
+        self._pool(conn, tokens)
+
+    def _rank(self, conn: socket.socket, req: RankRequest) -> None:
+        if not self.embedding or not self.model.ranks:
+            raise RequestError("this runner does not rank documents")
+        self._pool(conn, fit_pair(self.model, req.query, req.document, self.n_ctx, req.truncate, CONTEXT_ERROR))
+
+    def _pool(self, conn: socket.socket, tokens: list[int]) -> None:
+        """Evaluate `tokens` as one sequence and reply with what the context pools from it (`Embedded`)."""
         conn.setblocking(False)
         sink = SocketSink(conn)
         work = Embedding(tokens=tokens, sink=sink)

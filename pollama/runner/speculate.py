@@ -105,13 +105,15 @@ class NgramIndex:
         self._indexed = max(self._indexed, len(toks) - 1)
 
     def propose(self, k: int) -> list[int]:
+        """Up to k tokens; never an image's placeholder (a negative id): the proposal stops before one."""
         toks = self.tokens
         for n in range(NGRAM_MAX, NGRAM_MIN - 1, -1):
             if len(toks) < n:
                 continue
             at = self._last.get(tuple(toks[-n:]))
             if at is not None:
-                return toks[at:at + k]
+                out = toks[at:at + k]
+                return next((out[:i] for i, t in enumerate(out) if t < 0), out)
         return []
 
 

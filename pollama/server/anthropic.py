@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from pollama.api.errors import APIError, BadRequest
 from pollama.api.types import ChatRequest
 from pollama.inference import Done, Event, merge
-from pollama.server.streaming import Encoder, api_route, json_body, respond
+from pollama.server.streaming import Encoder, api_route, json_body, respond, sse_event
 from pollama.server.tool_choice import chat_events, new_id, plan_tools
 
 __all__ = ["router", "anthropic_error", "messages_request", "message_response", "MessageEvents"]
@@ -367,10 +367,6 @@ class MessageEvents:
                                 ("message_stop", {"type": "message_stop"})]
 
 
-def _event(name: str, payload: dict[str, Any]) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
-
-
 class _Messages(Encoder[Event]):
     """A request's events as Anthropic's stream events, or (stream=false) one message; errors in
     Anthropic's shape."""
@@ -383,7 +379,7 @@ class _Messages(Encoder[Event]):
         self.events = MessageEvents(model, input_estimate)
 
     def frames(self, item: Event) -> list[bytes]:
-        return [_event(name, payload) for name, payload in self.events.convert(item)]
+        return [sse_event(name, payload) for name, payload in self.events.convert(item)]
 
     def single(self, items: list[Event]) -> Response:
         return JSONResponse(message_response(self.model, items))
@@ -392,7 +388,7 @@ class _Messages(Encoder[Event]):
         return anthropic_error(err)
 
     def error_frame(self, err: APIError) -> bytes:
-        return _event("error", {"type": "error", "error": anthropic_error(err)["error"]})
+        return sse_event("error", {"type": "error", "error": anthropic_error(err)["error"]})
 
 
 def estimate_tokens(body: dict[str, Any]) -> int:

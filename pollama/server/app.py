@@ -18,11 +18,12 @@ from pollama.config import Settings
 from pollama.config import settings as read_settings
 from pollama.metrics import Metrics
 from pollama.sched import Scheduler
-from pollama.server import anthropic, generate, models, openai, tokenize
+from pollama.server import anthropic, generate, models, openai, rerank, responses, status, tokenize, ui
 from pollama.server import metrics as server_metrics
-from pollama.server.metrics import RequestMetrics
 from pollama.server.middleware import install_middleware
 from pollama.server.openapi import install_openapi
+from pollama.server.replaylog import RequestReplayLog, replay_dir
+from pollama.server.reqlog import RequestTracker
 from pollama.store import Store
 
 __all__ = ["create_app", "LastResort"]
@@ -79,12 +80,16 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     async def version() -> Response:
         return JSONResponse({"version": __version__})
 
-    for module in (models, generate, openai, anthropic, tokenize, server_metrics):
+    for module in (models, generate, openai, responses, anthropic, tokenize, rerank, status, ui):
         app.include_router(module.router)
+    if cfg.metrics:
+        app.include_router(server_metrics.router)
+    if cfg.debug_log_requests:  # innermost: the requests that passed the checks
+        app.add_middleware(RequestReplayLog, folder=replay_dir())
     install_middleware(app, cfg)
     app.add_middleware(LastResort)
-    # outermost: it sees every answer, a refusal's too
-    app.add_middleware(RequestMetrics, metrics=metrics)
+    if cfg.metrics:  # outermost: it sees every answer, a refusal's too
+        app.add_middleware(RequestTracker, metrics=metrics)
     install_openapi(app)
     return app
 

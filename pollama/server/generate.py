@@ -183,5 +183,6 @@ async def ps(request: Request) -> Response:
             "digest": lo.model.digest.split(":", 1)[1], "details": lo.model.details(),
             "expires_at": expires_at.isoformat().replace("+00:00", "Z"), "size_vram": 0,
             "context_length": lo.key.num_ctx,
+            "devices": lo.devices,  # pollama: where its layers are ([{"device": "CPU" or host:port, "layers": n}])
         })
     return JSONResponse({"models": models})

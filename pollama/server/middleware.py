@@ -115,10 +115,10 @@ class HostCheck:
 
 
 class APIKeyCheck:
-    """When POLLAMA_API_KEYS is set, every path but `/` and /api/version (/api, /v1, /metrics) needs
-    `Authorization: Bearer <key>` (or x-api-key)."""
+    """When POLLAMA_API_KEYS is set, every path but `/`, /api/version and the web page's files under /ui
+    (/api, /v1, /metrics) needs `Authorization: Bearer <key>` (or x-api-key)."""
 
-    OPEN = ("/", "/api/version")
+    OPEN = ("/", "/api/version", "/ui")
 
     def __init__(self, app: ASGIApp, keys: tuple[str, ...]) -> None:
         self.app = app
@@ -126,6 +126,7 @@ class APIKeyCheck:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.keys and scope["type"] == "http" and scope["path"] not in self.OPEN \
+                and not scope["path"].startswith("/ui/") \
                 and scope.get("method") != "OPTIONS":
             headers = dict(scope["headers"])
             auth = headers.get(b"authorization", b"")

@@ -215,10 +215,10 @@ async def delete(request: Request) -> Response:
     return Response(status_code=200)
 
 
-async def _registry_stream(kind: str, store: Store, name: Name, insecure: bool) -> AsyncIterator[dict[str, Any]]:
-    op = registry.pull if kind == "pull" else registry.push
+async def _registry_errors(progress: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    """A pull's or push's progress, its RegistryError an APIError with the registry's status."""
     try:
-        async for status in op(store, name, insecure=insecure):
+        async for status in progress:
             yield status
     except registry.RegistryError as e:
         raise APIError(str(e), getattr(e, "status", 500) or 500) from None
@@ -228,8 +228,9 @@ async def _registry_stream(kind: str, store: Store, name: Name, insecure: bool) 
 async def pull(request: Request) -> Response:
     req = parse_request(await request.body(), PullRequest)
     name = _required_name(req.model_name)
-    return await ndjson_or_single(_registry_stream("pull", _store(request), name, req.insecure),
-                                  req.stream is not False)
+    streams = request.app.state.settings.max_transfer_streams
+    pulling = registry.pull(_store(request), name, insecure=req.insecure, streams=streams)
+    return await ndjson_or_single(_registry_errors(pulling), req.stream is not False)
 
 
 @router.post("/api/push")
@@ -238,5 +239,5 @@ async def push(request: Request) -> Response:
     name = _required_name(req.model_name)
     if not _store(request).exists(name):
         raise ModelNotFound(name.given)
-    return await ndjson_or_single(_registry_stream("push", _store(request), name, req.insecure),
-                                  req.stream is not False)
+    pushing = registry.push(_store(request), name, insecure=req.insecure)
+    return await ndjson_or_single(_registry_errors(pushing), req.stream is not False)

@@ -112,6 +112,8 @@ def _image(part: dict[str, Any]) -> str:
         url = url.get("url")
     if not isinstance(url, str):
         raise BadRequest("invalid message format: image_url needs a url")
+    if url.startswith(("http://", "https://")):  # the server fetches nothing a client names (Ollama's words)
+        raise BadRequest("image URLs are not currently supported, please use base64 encoded data instead")
     prefix = next((p for p in _IMAGE_PREFIXES if url.startswith(p)), None)
     if prefix is None:
         raise BadRequest("invalid image input: only base64 data URLs (jpeg, png, webp, gif) are supported")
@@ -221,14 +223,20 @@ def _format(response_format: Any) -> Any:
     raise BadRequest(f"invalid response_format type: {kind!r}")
 
 
+# OpenAI's reasoning efforts as Ollama's think values: the ends of OpenAI's scale clamp to Ollama's
+_EFFORTS: dict[str, bool | str] = {"none": False, "minimal": "low", "low": "low", "medium": "medium", "high": "high",
+                                   "xhigh": "max", "ultra": "max", "max": "max"}
+
+
 def _think(body: dict[str, Any]) -> bool | str | None:
     reasoning = body.get("reasoning")
     effort = reasoning.get("effort") if isinstance(reasoning, dict) else body.get("reasoning_effort")
     if effort is None or effort == "":
         return None
-    if effort not in {"high", "medium", "low", "none"}:
-        raise BadRequest(f"invalid reasoning value: '{effort}' (must be \"high\", \"medium\", \"low\", or \"none\")")
-    return False if effort == "none" else effort
+    if not isinstance(effort, str) or effort not in _EFFORTS:
+        raise BadRequest(f"invalid reasoning value: {json.dumps(effort)} (must be \"minimal\", \"low\", \"medium\", "
+                         "\"high\", \"xhigh\", \"ultra\", \"max\", or \"none\")")
+    return _EFFORTS[effort]
 
 
 def _tool_choice(value: Any) -> tuple[str, str | None]:

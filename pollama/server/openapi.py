@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from pollama.api import types
+from pollama.api.rerank import RerankRequest
 
 __all__ = ["REQUEST_BODIES", "install_openapi"]
 
@@ -29,6 +30,8 @@ REQUEST_BODIES: dict[tuple[str, str], type] = {
     ("POST", "/api/embeddings"): types.EmbeddingsRequest,
     ("POST", "/api/tokenize"): types.TokenizeRequest,
     ("POST", "/api/detokenize"): types.DetokenizeRequest,
+    ("POST", "/api/rerank"): RerankRequest,
+    ("POST", "/v1/rerank"): RerankRequest,
     ("POST", "/api/show"): types.ShowRequest,
     ("POST", "/api/create"): types.CreateRequest,
     ("POST", "/api/copy"): types.CopyRequest,
@@ -39,6 +42,7 @@ REQUEST_BODIES: dict[tuple[str, str], type] = {
     ("POST", "/v1/chat/completions"): dict,
     ("POST", "/v1/completions"): dict,
     ("POST", "/v1/embeddings"): dict,
+    ("POST", "/v1/responses"): dict,
     ("POST", "/v1/messages"): dict,
     ("POST", "/v1/messages/count_tokens"): dict,
 }

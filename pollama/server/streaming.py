@@ -17,9 +17,10 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from pollama.api.errors import APIError, BadRequest
 from pollama.api.types import json_object
+from pollama.reqctx import note_error
 
 __all__ = ["Encoder", "NDJSON", "respond", "ndjson_or_single", "api_route", "json_body", "dumps", "collect",
-           "aclose", "until_disconnected", "ClientDisconnected"]
+           "aclose", "until_disconnected", "ClientDisconnected", "sse_event"]
 
 log = logging.getLogger("pollama")
 T = TypeVar("T")
@@ -81,6 +82,11 @@ async def collect(items: AsyncIterator[T]) -> list[T]:
 
 def dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def sse_event(name: str, payload: dict[str, Any]) -> bytes:
+    """One named server-sent event (`event: name` and its JSON `data:` line)."""
+    return f"event: {name}\ndata: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
 
 
 # ---- one answer, streamed or not -----------------------------------------------------------------
@@ -157,7 +163,9 @@ async def _frames(first: T | None, items: AsyncIterator[T], encoder: Encoder[T])
     except Exception as e:  # mid-stream: the status line is already sent
         if not isinstance(e, APIError):
             log.exception("stream failed")
-        yield encoder.error_frame(e if isinstance(e, APIError) else APIError(f"{type(e).__name__}: {e}"))
+        err = e if isinstance(e, APIError) else APIError(f"{type(e).__name__}: {e}")
+        note_error(err.message)  # the request log's line shows it: the status was 200
+        yield encoder.error_frame(err)
     finally:
         await aclose(items)
 

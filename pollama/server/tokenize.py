@@ -28,14 +28,15 @@ T = TypeVar("T")
 
 async def _with_runner(request: Request, req: TokenizeRequest | DetokenizeRequest,
                        call: Callable[[RunnerProcess], Awaitable[T]]) -> tuple[str, T]:
-    """(the model's name, what `call` returned on its runner), the model loaded for it as for any request: an
-    embedding model's runner for an embedding model, a generation runner otherwise."""
+    """(the model's name, what `call` returned on its runner), the model loaded for it as for any request: the
+    embedding runner for a model that does not generate (an embedding model, a reranker), a generation runner
+    otherwise."""
     store, sched = request.app.state.store, request.app.state.scheduler
     model = await resolve_model(store, req.model_name)
     options = model_options(model, req.options)
 
     async def work() -> T:
-        embedding = "embedding" in model.capabilities
+        embedding = "completion" not in model.capabilities
         async with sched.use(model, options, req.keep_alive, embedding=embedding) as (loaded, _):
             return await call(loaded.runner)
 

@@ -77,11 +77,14 @@ class Model:
 
     @functools.cached_property
     def capabilities(self) -> list[str]:
-        """Ollama's capability list: completion/embedding, vision, tools, insert, thinking. A model with a
-        built-in renderer or parser takes tools and thinking from its parser, not from a template."""
+        """Ollama's capability list: completion/embedding (rerank for a reranker), vision, tools, insert,
+        thinking. A model with a built-in renderer or parser takes tools and thinking from its parser, not from
+        a template."""
         info = self.info()
         caps: list[str] = []
-        if info is not None and info.is_embedding_model:
+        if info is not None and info.is_rerank_model:
+            caps.append("rerank")
+        elif info is not None and info.is_embedding_model:
             caps.append("embedding")
         else:
             caps.append("completion")

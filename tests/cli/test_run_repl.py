@@ -457,3 +457,27 @@ def test_image_paths_for_a_model_without_vision(srv: Server, tmp_path: Path) -> 
     assert repl.send(f"{png} what is this").strip() == f"Unknown command '{png}'. Type /? for help"
     assert "Use /path/to/file to include" not in repl.send("/?")
     assert repl.bye() == 0
+
+
+def test_ctrl_g_edits_the_line_in_ollama_editor(srv: Server, tmp_path: Path) -> None:
+    editor = tmp_path / "fake-editor"  # what a person would do in vi: rewrite the draft
+    editor.write_text('#!/bin/sh\nprintf "edited: %s\\n\\n" "$(cat "$1")" > "$1"\n')
+    editor.chmod(0o755)
+    repl = Repl(srv, tmp_path, "tiny", OLLAMA_EDITOR=str(editor), EDITOR="/bin/false")
+    repl.child.send("a draft")
+    repl.child.sendcontrol("g")
+    repl.child.expect(r"edited:(\x1b\[C| )a draft")  # back in the line (a space drawn as a cursor move), not sent
+    answer = repl.send("")
+    assert answer.strip() == api_answer(srv, [{"role": "user", "content": "edited: a draft"}]).strip()
+    assert repl.bye() == 0
+    assert (tmp_path / ".ollama" / "history").read_text().splitlines()[-2:] == ["edited: a draft", "/bye"]
+
+
+def test_ctrl_g_with_a_missing_editor_says_so(srv: Server, tmp_path: Path) -> None:
+    repl = Repl(srv, tmp_path, "tiny", OLLAMA_EDITOR="/no/such/editor --wait")
+    repl.child.send("kept")
+    repl.child.sendcontrol("g")
+    repl.child.expect_exact('error: editor "/no/such/editor" not found, set OLLAMA_EDITOR to the path of your '
+                            "preferred editor")
+    repl.child.sendcontrol("u")
+    assert repl.bye() == 0

@@ -93,7 +93,7 @@ def test_chat_request_defaults_and_choices() -> None:
         {"id": "c", "function": {"name": "f", "arguments": "{not json"}}]}]}, "invalid tool call arguments"),
     ({"model": "m", "messages": [{"role": "user", "content": "x"}], "stop": [1]}, "stop"),
     ({"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}, "temperature"),
-    ({"model": "m", "messages": [{"role": "user", "content": "x"}], "reasoning_effort": "max"}, "reasoning"),
+    ({"model": "m", "messages": [{"role": "user", "content": "x"}], "reasoning_effort": "extreme"}, "reasoning"),
     ({"model": "m", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "yaml"}},
      "response_format"),
     ({"model": "m", "messages": [{"role": "user", "content": "x"}], "tool_choice": "sometimes"}, "tool_choice"),

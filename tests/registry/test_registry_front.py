@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import pytest
 from registry_harness import Front, Registry, blob_files, collect, make_model
+from server_proc import ServerFactory
 
 from pollama.registry import RegistryError, download, pull, push
 from pollama.registry.download import partial_paths
@@ -247,3 +248,30 @@ def test_push_uploads_large_blobs_in_chunks(front: Front, tmp_path: Path,
     dst = Store(tmp_path / "dst")
     assert asyncio.run(collect(pull(dst, name, insecure=True)))[-1] == {"status": "success"}
     assert dst.blob_path(manifest.layers[0].digest).read_bytes() == weights
+
+
+@pytest.mark.parametrize("streams", [2, 6])
+def test_transfer_streams_bound_the_concurrent_part_requests(front: Front, tmp_path: Path, streams: int) -> None:
+    name, src, weights = _published(front, tmp_path, f"lib/streams{streams}", size=3 << 20)
+    front.delay = 0.01  # 12 parts that each take a while: the workers' requests overlap
+    front.reset()
+    dst = Store(tmp_path / "dst")
+    assert asyncio.run(collect(pull(dst, name, insecure=True, streams=streams)))[-1] == {"status": "success"}
+    # never more than allowed, and more than the default 4 when 6 are allowed (the first requests start
+    # one after another, so the peak may miss the last one)
+    assert streams - 1 <= front.peak_streams <= streams and front.peak_streams >= 2
+    assert dst.blob_path(_digest_of(src, name)).read_bytes() == weights
+
+
+def test_server_pulls_with_ollama_max_transfer_streams(front: Front, tmp_path: Path,
+                                                        server_factory: ServerFactory) -> None:
+    # the server's parts are 16 MiB at least: a 40 MiB blob is three of them
+    name, src, weights = _published(front, tmp_path, "lib/served", size=40 << 20)
+    srv = server_factory({"OLLAMA_MAX_TRANSFER_STREAMS": "1"})
+    front.reset()
+    with srv.client() as c:
+        r = c.post("/api/pull", json={"model": name.given, "insecure": True, "stream": False})
+    assert r.status_code == 200 and r.json() == {"status": "success"}, r.text
+    digest = _digest_of(src, name)
+    assert [s for m, p, s in front.log if m == "GET" and p.endswith(digest)] == [206] * 3
+    assert front.peak_streams == 1

@@ -72,6 +72,8 @@ def test_reply_lines_decode() -> None:
     assert completion_reply(json.loads(piece_line("héllo"))) == Piece("héllo")
     lp = [{"token": "a", "logprob": -0.5, "bytes": [97]}]
     assert completion_reply(json.loads(piece_line("a", lp))) == Piece("a", lp)
+    for logprobs in (None, lp):  # the counts so far ride on every piece (a cut generation still counts them)
+        assert completion_reply(json.loads(piece_line('"b"', logprobs, 3, 11))) == Piece('"b"', logprobs, 3, 11)
     done = Finished(done_reason="length", prompt_eval_count=3, eval_count=2, context=[1, 2, 3, 4, 5])
     assert "stop_sequence" not in json.loads(done.encode())
     assert completion_reply(json.loads(done.encode())) == done

@@ -29,6 +29,11 @@ def test_ngram_matches_tokens_appended_one_by_one() -> None:
     assert idx.propose(5) == [9, 10, 3, 7, 8]
 
 
+def test_ngram_never_proposes_an_image_placeholder() -> None:
+    idx = NgramIndex([1, 2, 3, -5, -5, 4, 1, 2])
+    assert idx.propose(4) == [3]
+
+
 def test_budget_grows_on_full_acceptance_and_backs_off_on_rejections() -> None:
     b = Budget(16)
     assert b.allowed() == 4

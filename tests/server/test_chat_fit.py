@@ -35,7 +35,9 @@ def _render(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def fit(num_ctx: int) -> tuple[str, list[int] | None]:
-    return asyncio.run(core_prompt.fit_messages(None, CharRunner(), MESSAGES, None, None, num_ctx))  # type: ignore[arg-type]
+    prompt, tokens, images = asyncio.run(core_prompt.fit_messages(None, CharRunner(), MESSAGES, None, None, num_ctx))  # type: ignore[arg-type]
+    assert images == []
+    return prompt, tokens
 
 
 def test_everything_fits() -> None:
@@ -67,7 +69,7 @@ def test_a_long_history_is_fitted_in_a_few_renders(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(core_prompt, "render_chat_prompt", counting_render)
     history = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"m{i:04d}"} for i in range(4095)]
     history.append({"role": "user", "content": "last"})
-    prompt, tokens = asyncio.run(core_prompt.fit_messages(None, CharRunner(), history, None, None, 1000))  # type: ignore[arg-type]
+    prompt, tokens, _ = asyncio.run(core_prompt.fit_messages(None, CharRunner(), history, None, None, 1000))  # type: ignore[arg-type]
     assert tokens is not None and len(tokens) <= 1000
     kept = prompt.count("<")  # as many of the latest messages as fit, and not one more
     assert prompt == fake_render(None, history[-kept:], None, None)

@@ -147,3 +147,18 @@ def test_metrics_need_the_key_and_name_unmatched_paths_once(srv: Server) -> None
     assert value(after, "pollama_requests_total", **labels) - value(before, "pollama_requests_total", **labels) == 2
     assert value(after, "pollama_requests_total", method="GET", route="unmatched", status="401") >= 1
     assert not [key for key in after if ("route", "/api/nothing-here") in key[1]]
+
+
+def test_refusals_and_odd_methods_keep_the_label_set_bounded(srv: Server) -> None:
+    with client(srv) as c:
+        before = scrape(c)
+        assert c.get("/api/tags", headers={"Origin": "http://elsewhere.example"}).status_code == 403
+        assert c.request("PROPFIND", "/api/tags").status_code == 405
+        after = scrape(c)
+
+    def moved(**labels: str) -> float:
+        return value(after, "pollama_requests_total", **labels) - value(before, "pollama_requests_total", **labels)
+
+    assert moved(method="GET", route="unmatched", status="403") == 1  # refused before routing
+    assert moved(method="other", route="/api/tags", status="405") == 1  # not a method name of its own
+    assert not [key for key in after if ("method", "PROPFIND") in key[1]]

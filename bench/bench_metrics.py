@@ -1,0 +1,89 @@
+"""What metrics and the request log cost: the same server build started twice, as shipped (Prometheus
+metrics, the request log line and X-Request-Id; its log written to a file) and with POLLAMA_METRICS=0 (none
+of them), on SmolLM2-135M Q4_1.
+
+    python3 bench/bench_metrics.py [--threads 2] [--tokens 256] [--repeat 7] [--requests 300]
+
+decode:   single-stream decode rate of a streamed /api/generate (bench_engine's HTTP client, tokens/s
+          between the first and the last token). Runs on the two servers alternate, so both see the same
+          noise of a shared machine; the table shows medians and the on/off ratio.
+request:  the latency of GET /api/version, a request with no work of its own, so that the per-request cost
+          of the middleware and the log line is all that differs (median over --requests, alternating).
+Both servers keep the counters the inference core and the scheduler increment once per generation (a few
+microseconds a request): POLLAMA_METRICS=0 removes the request middleware, the log line and /metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_engine import Http, smollm2, steady_rate  # noqa: E402
+
+SIDES = ("on", "off")
+
+
+def version_latency(client: httpx.Client) -> float:
+    t0 = time.perf_counter()
+    client.get("/api/version").raise_for_status()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tokens", type=int, default=256)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--requests", type=int, default=300)
+    args = ap.parse_args()
+    path = smollm2()
+    decode: dict[str, list[float]] = {s: [] for s in SIDES}
+    latency: dict[str, list[float]] = {s: [] for s in SIDES}
+    with tempfile.TemporaryDirectory(prefix="bench-metrics-") as tmp:
+        for s in SIDES:
+            (Path(tmp) / s).mkdir()
+        servers = {"on": Http(path, args.threads, Path(tmp) / "on"),
+                   "off": Http(path, args.threads, Path(tmp) / "off", {"POLLAMA_METRICS": "0"})}
+        try:
+            for side in servers.values():  # warm up: load the runner, touch the weights
+                side.run(1, 8)
+            for _ in range(args.repeat):
+                for s in SIDES:
+                    _, arrivals = servers[s].run(1, args.tokens)
+                    decode[s].append(steady_rate(arrivals))
+            clients = {s: servers[s].server.client() for s in SIDES}
+            for _ in range(args.requests):
+                for s in SIDES:
+                    latency[s].append(version_latency(clients[s]))
+            for c in clients.values():
+                c.close()
+            logged = servers["on"].server.logs().count("msg=request")
+        finally:
+            for side in servers.values():
+                side.close()
+
+    on, off = statistics.median(decode["on"]), statistics.median(decode["off"])
+    spread = {s: (min(decode[s]), max(decode[s])) for s in SIDES}
+    print(f"SmolLM2-135M Q4_1, {args.threads} threads, {args.tokens} tokens, median of {args.repeat} "
+          "(min-max in brackets)")
+    print(f"{'':34} {'metrics on':>20} {'POLLAMA_METRICS=0':>20} {'on/off':>8}")
+    print(f"{'decode, 1 stream (tok/s)':34} {on:8.1f} [{spread['on'][0]:.0f}-{spread['on'][1]:.0f}]"
+          f"{'':>3} {off:8.1f} [{spread['off'][0]:.0f}-{spread['off'][1]:.0f}]{'':>3} {on / off:8.4f}")
+    lat_on, lat_off = (statistics.median(latency[s]) * 1e6 for s in SIDES)
+    print(f"{'GET /api/version latency (us)':34} {lat_on:20.0f} {lat_off:20.0f} {lat_on / lat_off:8.3f}")
+    print(f"per-request cost of the middleware and the log line: {lat_on - lat_off:.0f} us "
+          f"({logged} request lines written by the 'on' server)")
+    print(f"goal: decode within noise, under 1%: {abs(1 - on / off) * 100:.2f}% "
+          f"(run-to-run spread of the 'off' server: {(spread['off'][1] / spread['off'][0] - 1) * 100:.1f}%)")
+
+
+if __name__ == "__main__":
+    main()

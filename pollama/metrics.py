@@ -45,6 +45,10 @@ class Metrics:
         self.cached_tokens = Counter("pollama_prompt_cached_tokens", "Prompt tokens served from the prefix cache",
                                      ["model"], registry=r)
         self.generated_tokens = Counter("pollama_generation_tokens", "Tokens generated", ["model"], registry=r)
+        self.draft_tokens = Counter("pollama_draft_tokens", "Tokens speculative decoding proposed", ["model"],
+                                    registry=r)
+        self.draft_accepted = Counter("pollama_draft_accepted_tokens",
+                                      "Proposed tokens the model confirmed (speculative decoding)", ["model"], registry=r)
         self.rejected = Counter("pollama_queue_rejections", "Requests refused with 503: the queue was full",
                                 registry=r)
         self.loads = Counter("pollama_model_loads", "Runners started", ["model"], registry=r)
@@ -62,6 +66,9 @@ class Metrics:
         was cut short (its client left, its runner failed), and only its tokens so far are counted."""
         self.prompt_tokens.labels(model).inc(timings.prompt_eval_count)
         self.generated_tokens.labels(model).inc(timings.eval_count)
+        if timings.draft_tokens:
+            self.draft_tokens.labels(model).inc(timings.draft_tokens)
+            self.draft_accepted.labels(model).inc(timings.draft_accepted_tokens)
         if cached is None:
             return
         self.cached_tokens.labels(model).inc(cached)

@@ -4,7 +4,9 @@ n-gram lookup pays off; tiny random llamas make the draft pairs)."""
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
+import io
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,6 +15,8 @@ import httpx
 import pytest
 from fixtures.tiny_gguf import make_tiny_bert, make_tiny_llama
 from model_upload import create_from_gguf, upload_blob
+from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 from server_proc import Server
 
 from pollama.config import settings
@@ -38,12 +42,15 @@ def tiny_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def srv(module_server: Any, smollm2: Path, tiny_pair: tuple[Path, Path]) -> Server:
+def srv(module_server: Any, smollm2: Path, tiny_pair: tuple[Path, Path], vision_pair: Path) -> Server:
     target, draft = tiny_pair
     server: Server = module_server(None, {"smol": smollm2, "tiny": target, "drafty": draft})
     with server.client() as http:
         create_from_gguf(http, "tiny-drafted", target, draft="drafty")
         create_from_gguf(http, "tiny-self", target, draft=upload_blob(http, target))
+        files = {name: upload_blob(http, vision_pair / name) for name in ("model.gguf", "mmproj.gguf")}
+        r = http.post("/api/create", json={"model": "vision", "files": files, "draft": "tiny", "stream": False})
+        assert r.status_code == 200, r.text
     return server
 
 
@@ -100,6 +107,21 @@ def test_a_draft_model_is_stored_shown_inherited_and_used_by_default(srv: Server
     assert "\nDRAFT " in child["modelfile"]
 
 
+def _draft_counters(http: httpx.Client) -> tuple[float, float]:
+    found = {s.name: s.value for family in text_string_to_metric_families(http.get("/metrics").text)
+             for s in family.samples if s.labels.get("model") == "tiny-self:latest"}
+    return found.get("pollama_draft_tokens_total", 0.0), found.get("pollama_draft_accepted_tokens_total", 0.0)
+
+
+def test_metrics_count_what_the_responses_report(srv: Server) -> None:
+    with srv.client() as http:
+        before = _draft_counters(http)
+        answers = [_generate(http, "tiny-self", p, draft_p_min=0) for p in ("A cat", "Two dogs")]
+        after = _draft_counters(http)
+    assert after[0] - before[0] == sum(a["draft_tokens"] for a in answers) > 0
+    assert after[1] - before[1] == sum(a["draft_accepted_tokens"] for a in answers)
+
+
 def test_tool_calls_and_formats_under_speculation(srv: Server) -> None:
     tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
         "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
@@ -115,6 +137,32 @@ def test_tool_calls_and_formats_under_speculation(srv: Server) -> None:
     assert spec_call == plain_call and spec_call["name"] == "get_weather"
     assert formats[1]["message"]["content"] == formats[0]["message"]["content"]
     assert formats[1]["message"]["content"].lstrip().startswith("{") and formats[1]["draft_tokens"] > 0
+
+
+def test_images_with_speculation(srv: Server) -> None:
+    # n-gram lookup runs beside an image (never proposing its placeholder); the draft model sees no images,
+    # so a request with one decodes without it
+    image = base64.b64encode(_png()).decode()
+    with srv.client() as http:
+        def chat(speculative: str) -> dict[str, Any]:
+            r = http.post("/api/chat", json={"model": "vision", "stream": False, "options": {
+                **GREEDY, "speculative": speculative, "draft_p_min": 0}, "messages": [
+                {"role": "user", "content": "What is this? What is this?", "images": [image]}]}, timeout=300)
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        plain, ngram, draft = chat("off"), chat("ngram"), chat("draft")
+        text_only = http.post("/api/generate", json={"model": "vision", "prompt": "Once upon a time", "raw": True,
+                                                     "stream": False, "options": {**GREEDY, "draft_p_min": 0}})
+    assert ngram["message"] == plain["message"] == draft["message"]
+    assert "draft_tokens" not in draft
+    assert text_only.json()["draft_tokens"] > 0  # the same model drafts when no image is in the prompt
+
+
+def _png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (24, 24), (200, 40, 40)).save(buf, "PNG")
+    return buf.getvalue()
 
 
 @pytest.mark.parametrize(("options", "message"), [

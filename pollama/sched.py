@@ -30,6 +30,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pollama.api.duration import FOREVER, parse_duration
@@ -40,6 +41,7 @@ from pollama.metrics import Metrics
 from pollama.runner.client import RunnerError, RunnerProcess
 from pollama.runner.protocol import Runner
 from pollama.store import Model, Store
+from pollama.store.model import gguf_info
 from pollama.store.names import Name
 
 __all__ = ["Scheduler", "Loaded", "Loading", "RunnerKey"]
@@ -322,6 +324,12 @@ class Scheduler:
         """The KV cache of `parallel` sequences of num_ctx tokens, as llama.cpp allocates it."""
         return bytes_per_token(model.info(), kv.type) * cache_cells(key.num_ctx) * parallel
 
+    @staticmethod
+    def draft_bytes(path: Path, key: RunnerKey, parallel: int) -> int:
+        """A DRAFT model's weights and its f16 KV cache (one sequence per slot, as the target's)."""
+        info = gguf_info(path, path.name)
+        return path.stat().st_size + bytes_per_token(info, "f16") * cache_cells(key.num_ctx) * parallel
+
     def choose_parallel(self, model: Model, key: RunnerKey, kv: KVCache) -> int:
         want = self.cfg.num_parallel or DEFAULT_PARALLEL
         if not key.embedding:
@@ -362,8 +370,8 @@ class Scheduler:
         projector = model.projectors[0] if model.projectors and not key.embedding else None
         size = model.model_path.stat().st_size + self.kv_bytes(model, key, kv, parallel)
         size += projector.stat().st_size if projector else 0
-        if model.draft_path is not None and not key.embedding:  # the draft's weights; its KV cache is small
-            size += model.draft_path.stat().st_size
+        if model.draft_path is not None and not key.embedding:
+            size += self.draft_bytes(model.draft_path, key, parallel)
         available = _available_memory("MemAvailable", "SwapFree")
         if size > available and not self.cfg.rpc_servers:  # the runner would die allocating it (Ollama's check)
             raise APIError(f"model requires more system memory ({_human_bytes(size)}) than is available "

@@ -20,7 +20,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from server_proc import Server
 
 from pollama.config import settings
+from pollama.gguf import read_gguf
 from pollama.inference.stream import _speculation
+from pollama.kvcache import bytes_per_token, cache_cells
 
 POEM = """The sun goes down behind the hill,
 the evening air is calm and still.
@@ -87,13 +89,15 @@ def test_four_concurrent_requests_two_speculating(srv: Server) -> None:
     assert [("draft_tokens" in r) for r in together] == [True, False, True, False]
 
 
-def test_a_draft_model_is_stored_shown_inherited_and_used_by_default(srv: Server) -> None:
+def test_a_draft_model_is_stored_shown_inherited_and_used_by_default(srv: Server, tiny_pair: tuple[Path, Path]
+                                                                     ) -> None:
     with srv.client() as http:
         show = http.post("/api/show", json={"model": "tiny-drafted"}).json()
         assert "\nDRAFT " in show["modelfile"]
         plain = _generate(http, "tiny", "Once upon a time", num_predict=80)
         drafted = _generate(http, "tiny-drafted", "Once upon a time", num_predict=80, draft_p_min=0)
         off = _generate(http, "tiny-drafted", "Once upon a time", num_predict=80, speculative="off")
+        sizes = {m["name"]: m["size"] for m in http.get("/api/ps").json()["models"]}
         r = http.post("/api/create", json={"model": "tiny-drafted-child", "from": "tiny-drafted",
                                            "system": "Be brief.", "stream": False})
         assert r.status_code == 200, r.text
@@ -105,6 +109,11 @@ def test_a_draft_model_is_stored_shown_inherited_and_used_by_default(srv: Server
     # step and the target's batched verification round a near tie differently
     assert by_self["draft_tokens"] > 60 and by_self["draft_accepted_tokens"] >= 0.9 * by_self["draft_tokens"]
     assert "\nDRAFT " in child["modelfile"]
+    # the memory estimate counts the draft: its weights and an f16 KV cache per slot
+    extra = sizes["tiny-drafted:latest"] - sizes["tiny:latest"]
+    draft_file = tiny_pair[1]
+    per_slot = bytes_per_token(read_gguf(draft_file), "f16") * cache_cells(4096)
+    assert extra > draft_file.stat().st_size and (extra - draft_file.stat().st_size) % per_slot == 0
 
 
 def _draft_counters(http: httpx.Client) -> tuple[float, float]:

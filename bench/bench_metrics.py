@@ -6,7 +6,8 @@ of them), on SmolLM2-135M Q4_1.
 
 decode:   single-stream decode rate of a streamed /api/generate (bench_engine's HTTP client, tokens/s
           between the first and the last token). Runs on the two servers alternate, so both see the same
-          noise of a shared machine; the table shows medians and the on/off ratio.
+          noise of a shared machine; the table shows medians and their on/off ratio, then the median of
+          the ratios of back-to-back runs (which cancels slow drifts in the machine's load).
 request:  the latency of GET /api/version, a request with no work of its own, so that the per-request cost
           of the middleware and the log line is all that differs (median over --requests, alternating).
 Both servers keep the counters the inference core and the scheduler increment once per generation (a few
@@ -81,6 +82,9 @@ def main() -> None:
     print(f"{'GET /api/version latency (us)':34} {lat_on:20.0f} {lat_off:20.0f} {lat_on / lat_off:8.3f}")
     print(f"per-request cost of the middleware and the log line: {lat_on - lat_off:.0f} us "
           f"({logged} request lines written by the 'on' server)")
+    paired = [a / b for a, b in zip(decode["on"], decode["off"], strict=True)]  # runs back to back
+    print(f"paired on/off per repeat: median {statistics.median(paired):.4f} "
+          f"[{min(paired):.4f}-{max(paired):.4f}]")
     print(f"goal: decode within noise, under 1%: {abs(1 - on / off) * 100:.2f}% "
           f"(run-to-run spread of the 'off' server: {(spread['off'][1] / spread['off'][0] - 1) * 100:.1f}%)")
 

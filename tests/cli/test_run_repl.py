@@ -3,6 +3,7 @@ all against the real server with a tiny random-weight model (greedy, so answers 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import re
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from model_upload import create_from_gguf
+from model_upload import create_from_gguf, upload_blob
+from PIL import Image
 from server_proc import Server, ServerFactory
 
 GREEDY = {"temperature": 0, "num_predict": 12, "seed": 7}
@@ -480,4 +482,21 @@ def test_ctrl_g_with_a_missing_editor_says_so(srv: Server, tmp_path: Path) -> No
     repl.child.expect_exact('error: editor "/no/such/editor" not found, set OLLAMA_EDITOR to the path of your '
                             "preferred editor")
     repl.child.sendcontrol("u")
+    assert repl.bye() == 0
+
+
+def test_the_repl_attaches_image_files_for_a_vision_model(srv: Server, tmp_path: Path, vision_pair: Path) -> None:
+    with srv.client() as c:
+        files = {f.name: upload_blob(c, f) for f in (vision_pair / "model.gguf", vision_pair / "mmproj.gguf")}
+        r = c.post("/api/create", json={"model": "seer", "files": files, "parameters": GREEDY, "stream": False})
+        assert r.status_code == 200, r.text
+    png = tmp_path / "red.png"
+    Image.new("RGB", (24, 16), (230, 20, 20)).save(png)
+    image = base64.b64encode(png.read_bytes()).decode()
+    expected = api_answer(srv, [{"role": "user", "content": "what is this", "images": [image]}], model="seer")
+    repl = Repl(srv, tmp_path, "seer")
+    out = repl.send(f"{png} what is this")
+    assert f"Added image '{png}'" in out
+    assert " ".join(expected.split()) in " ".join(out.split())
+    assert "Use /path/to/file to include" in repl.send("/?")
     assert repl.bye() == 0

@@ -19,15 +19,16 @@ __all__ = ["RpcServer", "CountingRelay"]
 class RpcServer:
     """`pollama rpc --port P [--cache DIR]`, its output in `log`."""
 
-    def __init__(self, log: Path, cache: Path | None = None) -> None:
+    def __init__(self, log: Path, cache: Path | None = None, threads: int = 1) -> None:
         self.port = free_port()
+        self.threads = threads
         self.endpoint = f"127.0.0.1:{self.port}"
         self.cache = cache
         self.log_path = log
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RpcServer:
-        args = [sys.executable, "-m", "pollama", "rpc", "--port", str(self.port), "--threads", "1"]
+        args = [sys.executable, "-m", "pollama", "rpc", "--port", str(self.port), "--threads", str(self.threads)]
         if self.cache is not None:
             args += ["--cache", str(self.cache)]
         self.log = open(self.log_path, "ab")

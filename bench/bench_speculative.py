@@ -3,7 +3,8 @@
     python3 bench/bench_speculative.py [--threads 2] [--tokens 160] [--repeat 5]
 
 Two prompts: (a) free-form (a story: little for n-gram lookup to find) and (b) quoting (the model copies a
-poem it was given twice, as in "repeat this text", an edit or a RAG answer quoting its source). Each mode
+poem it was given twice, as in "repeat this text", an edit or a RAG answer quoting its source; the answer
+ends at the blank line after the copy, where SmolLM2 would go on chatting). Each mode
 runs the same greedy request in the same engine, interleaved with the others, --repeat times; the table
 shows the median decode rate (generated tokens / time from the first token to the last) and its ratio
 to "off" measured in the same rounds, the acceptance, and whether the tokens equal the plain run's.
@@ -51,11 +52,11 @@ A lamp is lit in every room,
 the garden fills with sweet perfume.
 The children sleep, the stars come out,
 and quiet settles all about."""
-PROMPTS = {
-    "free-form": "<|im_start|>user\nWrite a short story about a robot learning to paint.<|im_end|>\n"
-                 "<|im_start|>assistant\n",
-    "quoting": f"Here is a poem:\n\n{POEM}\n\nHere is the same poem again, copied exactly:\n\n{POEM}\n\n"
-               "And once more, copied exactly:\n\n",
+PROMPTS = {  # name: (prompt, stop strings)
+    "free-form": ("<|im_start|>user\nWrite a short story about a robot learning to paint.<|im_end|>\n"
+                  "<|im_start|>assistant\n", []),
+    "quoting": (f"Here is a poem:\n\n{POEM}\n\nHere is the same poem again, copied exactly:\n\n{POEM}\n\n"
+                "And once more, copied exactly:\n\n", ["\n\n"]),
 }
 
 
@@ -67,8 +68,8 @@ class Bench:
         self.engine = Engine(model, self.ctx, n_ctx=N_CTX, parallel=1, n_batch=512, drafter=self.drafter)
         self.thread = self.engine.start()
 
-    def run(self, prompt: str, tokens: int, mode: str) -> dict[str, Any]:
-        raw = {"temperature": 0, "num_predict": tokens, "speculative": mode, "draft_p_min": 0.5}
+    def run(self, prompt: str, stop: list[str], tokens: int, mode: str) -> dict[str, Any]:
+        raw = {"temperature": 0, "num_predict": tokens, "speculative": mode, "draft_p_min": 0.5, "stop": stop}
         opts = parse_options(raw)
         toks = self.model.tokenize(prompt)
         sampler = Sampler(self.model.vocab, self.model.n_vocab, opts, N_CTX)
@@ -109,8 +110,8 @@ def main() -> None:
                "self draft": Bench(target, target, args.threads)}
     modes = [("off", "off"), ("ngram", "off"), ("draft", "tiny draft"), ("draft", "self draft")]
     print(f"SmolLM2-135M Q4_1, {args.threads} threads, {args.tokens} tokens, greedy, median of {args.repeat}")
-    for name, prompt in PROMPTS.items():
-        cold = benches["off"].run(prompt, args.tokens, "off")  # the first run evaluates the prompt cold
+    for name, (prompt, stop) in PROMPTS.items():
+        cold = benches["off"].run(prompt, stop, args.tokens, "off")  # the first run evaluates the prompt cold
         rates: dict[str, list[float]] = {}
         ratios: dict[str, list[float]] = {}
         last: dict[str, dict[str, Any]] = {}
@@ -118,7 +119,7 @@ def main() -> None:
             base = None
             for mode, engine in modes:
                 label = f"{mode} ({engine})" if mode == "draft" else mode
-                r = benches[engine].run(prompt, args.tokens, mode)
+                r = benches[engine].run(prompt, stop, args.tokens, mode)
                 base = base or r["rate"]
                 rates.setdefault(label, []).append(r["rate"])
                 ratios.setdefault(label, []).append(r["rate"] / base)

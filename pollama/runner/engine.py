@@ -434,10 +434,12 @@ class Engine:
         if k <= 0:
             return []
         if s.ngram is not None:
-            draft = s.ngram.propose(k)
+            draft = s.ngram.propose(k)  # (a lookup costs nothing: no match is no miss)
         else:
             assert self.drafter is not None
             draft = self.drafter.propose(s.seq, s.tokens + [tok], k, req.spec.draft_p_min)
+            if not draft:  # the draft was unsure (draft_p_min): its steps were paid for, so back off
+                spec_budget.record(k, 0)
         return draft if len(draft) >= max(req.spec.draft_min, 1) else []
 
     def _fill_batch(self, plan: list[tuple[_Slot, list[int], int]]

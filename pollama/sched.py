@@ -43,6 +43,7 @@ from pollama.runner.protocol import Runner
 from pollama.store import Model, Store
 from pollama.store.model import gguf_info
 from pollama.store.names import Name
+from pollama.store.split import runner_files
 
 __all__ = ["Scheduler", "Loaded", "Loading", "RunnerKey"]
 
@@ -367,8 +368,8 @@ class Scheduler:
             raise BadRequest(f"model '{model.name.display}' has no model layer")
         kv = self.kv_cache(model)
         parallel = self.choose_parallel(model, key, kv)
-        projector = model.projectors[0] if model.projectors and not key.embedding else None
-        size = model.model_path.stat().st_size + self.kv_bytes(model, key, kv, parallel)
+        model_path, projector = await asyncio.to_thread(runner_files, self.store, model, key.embedding)
+        size = model_path.stat().st_size + self.kv_bytes(model, key, kv, parallel)
         size += projector.stat().st_size if projector else 0
         if model.draft_path is not None and not key.embedding:
             size += self.draft_bytes(model.draft_path, key, parallel)
@@ -381,7 +382,7 @@ class Scheduler:
         label, t0 = model.name.display, time.perf_counter()
         try:
             runner = await RunnerProcess.start(
-                model.model_path, ctx=key.num_ctx, parallel=parallel, batch=key.num_batch,
+                model_path, ctx=key.num_ctx, parallel=parallel, batch=key.num_batch,
                 threads=key.num_thread, embedding=key.embedding, loras=list(model.adapters),
                 flush_interval=self.cfg.stream_interval, timeout=self.cfg.load_timeout,
                 flash_attn=kv.flash_attn, cache_type=kv.type, projector=projector,

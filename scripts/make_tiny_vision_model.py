@@ -8,7 +8,12 @@ attends to), not vision. Create a model from both files like from a real pair:
     # upload both blobs, then POST /api/create {"model": "tiny-vision", "files": {"model.gguf": "sha256:...",
     #                                           "mmproj.gguf": "sha256:..."}}
 
-Usage: make_tiny_vision_model.py OUTDIR [--seed N] [--kind mlp|qwen2vl]
+`--kind gemma3-single` writes one file instead, `OUTDIR/gemma3.gguf`: a gemma3 with its SigLIP vision tower and
+projector inside, named and keyed as Ollama's converter writes its gemma3 (convert/convert_gemma3.go), the
+single-file format Ollama's library serves (16 tokens per image; SmolLM2's tokenizer plus gemma3's
+`<start_of_image>` and `<end_of_image>`). Create a model from that one file.
+
+Usage: make_tiny_vision_model.py OUTDIR [--seed N] [--kind mlp|qwen2vl|gemma3-single]
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import gguf
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.fixtures.tiny_gguf import finish_gguf, make_tiny_llama  # noqa: E402
+from tests.fixtures.tiny_gguf import finish_gguf, make_tiny_llama, smollm2_tokenizer, tokenizer_writer  # noqa: E402
 
 IMAGE_SIZE = 32  # pixels per side the projector resizes to
 PATCH_SIZE = 8
@@ -75,20 +80,25 @@ def _metadata(w: gguf.GGUFWriter, t: Tower) -> None:
     w.add_array("clip.vision.image_std", [0.5, 0.5, 0.5])
 
 
-def _blocks(w: gguf.GGUFWriter, t: Tower, rng: np.random.Generator) -> None:
+CLIP_BLOCK = ("attn_q", "attn_k", "attn_v", "attn_out", "ln1", "ln2", "ffn_up", "ffn_down")  # llama.cpp's names
+OLLAMA_BLOCK = ("attn_q", "attn_k", "attn_v", "attn_output", "layer_norm1", "layer_norm2", "mlp.fc1", "mlp.fc2")
+
+
+def _blocks(w: gguf.GGUFWriter, t: Tower, rng: np.random.Generator, names: tuple[str, ...] = CLIP_BLOCK) -> None:
+    """The encoder blocks, their tensors named `names` (CLIP_BLOCK or OLLAMA_BLOCK)."""
     d, ff, s = t.embd, t.ff, 1.0 / np.sqrt(t.embd)
     for i in range(t.layers):
         p = f"v.blk.{i}."
-        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+        for name in names[:4]:
             w.add_tensor(p + name + ".weight", _w(rng, d, d, std=s))
             w.add_tensor(p + name + ".bias", np.zeros(d, dtype=np.float32))
-        for name in ("ln1", "ln2"):
+        for name in names[4:6]:
             w.add_tensor(p + name + ".weight", np.ones(d, dtype=np.float32))
             w.add_tensor(p + name + ".bias", np.zeros(d, dtype=np.float32))
-        w.add_tensor(p + "ffn_up.weight", _w(rng, ff, d, std=s))
-        w.add_tensor(p + "ffn_up.bias", np.zeros(ff, dtype=np.float32))
-        w.add_tensor(p + "ffn_down.weight", _w(rng, d, ff, std=1.0 / np.sqrt(ff)))
-        w.add_tensor(p + "ffn_down.bias", np.zeros(d, dtype=np.float32))
+        w.add_tensor(p + names[6] + ".weight", _w(rng, ff, d, std=s))
+        w.add_tensor(p + names[6] + ".bias", np.zeros(ff, dtype=np.float32))
+        w.add_tensor(p + names[7] + ".weight", _w(rng, d, ff, std=1.0 / np.sqrt(ff)))
+        w.add_tensor(p + names[7] + ".bias", np.zeros(d, dtype=np.float32))
 
 
 def write_projector(path: Path, seed: int = 1, tower: Tower = Tower()) -> Path:
@@ -129,13 +139,86 @@ def make_tiny_vision_model(outdir: str | Path, seed: int = 0, kind: str = "mlp")
     return model, write_projector(out / "mmproj.gguf", seed + 1, Tower(kind=kind))
 
 
+GEMMA3_TOKENS = ("<start_of_image>", "<end_of_image>")
+GEMMA3_TOKENS_PER_IMAGE = 16  # (32 / 4) ** 2 patches, pooled 2x2
+
+
+def _gemma3_kv(w: gguf.GGUFWriter, t: Tower, heads: int, kv_heads: int, head_dim: int) -> None:
+    """The keys Ollama's converter writes for a multimodal gemma3 (no rope or norm epsilon keys: its runtime
+    defaults them)."""
+    for key, value in (("block_count", 2), ("attention.head_count", heads), ("attention.head_count_kv", kv_heads),
+                       ("context_length", 2048), ("embedding_length", t.text_embd), ("feed_forward_length", 128),
+                       ("attention.sliding_window", 512), ("vision.block_count", t.layers),
+                       ("vision.embedding_length", t.embd), ("vision.feed_forward_length", t.ff),
+                       ("vision.image_size", t.image_size), ("vision.patch_size", t.patch_size),
+                       ("vision.num_channels", 3), ("vision.attention.head_count", t.heads),
+                       ("attention.key_length", head_dim), ("attention.value_length", head_dim),
+                       ("mm.tokens_per_image", GEMMA3_TOKENS_PER_IMAGE)):
+        w.add_uint32(f"gemma3.{key}", value)
+    w.add_float32("gemma3.vision.attention.layer_norm_epsilon", 1e-6)
+
+
+def _gemma3_text(w: gguf.GGUFWriter, rng: np.random.Generator, n_embd: int, heads: int, kv_heads: int,
+                 head_dim: int) -> None:
+    n_vocab, n_ff, s = len(smollm2_tokenizer().tokens) + len(GEMMA3_TOKENS), 128, 1.0 / np.sqrt(n_embd)
+    w.add_tensor("token_embd.weight", _w(rng, n_vocab, n_embd, std=1.0))
+    w.add_tensor("output_norm.weight", np.ones(n_embd, dtype=np.float32))
+    # an untied head (Ollama's converter names an lm_head "output"): tied random embeddings only echo the input
+    w.add_tensor("output.weight", _w(rng, n_vocab, n_embd, std=0.5))
+    for i in range(2):
+        p = f"blk.{i}."
+        for name in ("attn_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm"):
+            w.add_tensor(p + name + ".weight", np.ones(n_embd, dtype=np.float32))
+        for name in ("attn_q_norm", "attn_k_norm"):
+            w.add_tensor(p + name + ".weight", np.ones(head_dim, dtype=np.float32))
+        w.add_tensor(p + "attn_q.weight", _w(rng, heads * head_dim, n_embd, std=s))
+        w.add_tensor(p + "attn_k.weight", _w(rng, kv_heads * head_dim, n_embd, std=s))
+        w.add_tensor(p + "attn_v.weight", _w(rng, kv_heads * head_dim, n_embd, std=s))
+        w.add_tensor(p + "attn_output.weight", _w(rng, n_embd, heads * head_dim, std=s))
+        w.add_tensor(p + "ffn_gate.weight", _w(rng, n_ff, n_embd, std=s))
+        w.add_tensor(p + "ffn_up.weight", _w(rng, n_ff, n_embd, std=s))
+        w.add_tensor(p + "ffn_down.weight", _w(rng, n_embd, n_ff, std=1.0 / np.sqrt(n_ff)))
+
+
+def _gemma3_vision(w: gguf.GGUFWriter, t: Tower, rng: np.random.Generator) -> None:
+    """SigLIP and gemma3's projector under Ollama's names (HF shapes, as both converters keep them)."""
+    d = t.embd
+    w.add_tensor("v.patch_embedding.weight", _w(rng, d, 3, t.patch_size, t.patch_size, std=0.5))
+    w.add_tensor("v.patch_embedding.bias", np.zeros(d, dtype=np.float32))
+    w.add_tensor("v.position_embedding.weight", _w(rng, t.patches, d, std=0.02))
+    _blocks(w, t, rng, OLLAMA_BLOCK)
+    w.add_tensor("v.post_layernorm.weight", np.ones(d, dtype=np.float32))
+    w.add_tensor("v.post_layernorm.bias", np.zeros(d, dtype=np.float32))
+    w.add_tensor("mm.mm_soft_emb_norm.weight", np.ones(d, dtype=np.float32))
+    # HF's (vision, text) parameter, used as x @ W; outputs about as large as gemma3's scaled token embeddings
+    w.add_tensor("mm.mm_input_projection.weight", _w(rng, d, t.text_embd, std=np.sqrt(t.text_embd / d)))
+
+
+def write_gemma3_single(path: Path, seed: int = 0) -> Path:
+    """One gemma3 GGUF with its vision tower inside, in Ollama's layout."""
+    rng = np.random.default_rng(seed)
+    tower = Tower(patch_size=4)
+    w = tokenizer_writer(path, "gemma3", name="tiny-gemma3", chat_template=smollm2_tokenizer().chat_template,
+                         extra_tokens=GEMMA3_TOKENS)
+    _gemma3_kv(w, tower, heads=4, kv_heads=2, head_dim=16)
+    _gemma3_text(w, rng, tower.text_embd, heads=4, kv_heads=2, head_dim=16)
+    _gemma3_vision(w, tower, rng)
+    finish_gguf(w)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("outdir")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--kind", choices=("mlp", "qwen2vl"), default="mlp",
-                   help="mlp: LLaVA's projector (16 tokens per image); qwen2vl: Qwen2-VL's (M-RoPE positions)")
+    p.add_argument("--kind", choices=("mlp", "qwen2vl", "gemma3-single"), default="mlp",
+                   help="mlp: LLaVA's projector (16 tokens per image); qwen2vl: Qwen2-VL's (M-RoPE positions); "
+                        "gemma3-single: one gemma3 GGUF in Ollama's layout")
     args = p.parse_args(argv)
+    if args.kind == "gemma3-single":
+        Path(args.outdir).mkdir(parents=True, exist_ok=True)
+        print(write_gemma3_single(Path(args.outdir) / "gemma3.gguf", args.seed))
+        return 0
     for path in make_tiny_vision_model(args.outdir, args.seed, args.kind):
         print(path)
     return 0

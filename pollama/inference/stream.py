@@ -30,6 +30,7 @@ from pollama.reqctx import note_generation, note_model, note_prompt_tokens
 from pollama.runner.protocol import CompletionRequest, Finished, ImageInput, Piece, Runner
 from pollama.sched import Loaded, Scheduler
 from pollama.store import Model, Store, load_model, parse_name
+from pollama.store.split import SPLIT_ARCHS, vision_arch
 
 __all__ = ["resolve_model", "model_options", "generate", "chat", "embed_texts"]
 
@@ -76,9 +77,12 @@ def _check_images(model: Model, raw_name: str, has_images: bool) -> None:
         return
     if "vision" not in model.capabilities:
         raise BadRequest(f'"{raw_name}" does not support images')
-    if not model.projectors:  # never drop images silently
-        raise APIError(f'"{raw_name}" has its vision tower inside the model GGUF (Ollama\'s own format), which '
-                       "llama.cpp cannot load; images need a model with a projector layer", 501)
+    info = model.info()
+    arch = vision_arch(info.kv) if info else None
+    if not model.projectors and arch not in SPLIT_ARCHS:  # never drop images silently
+        raise APIError(f'"{raw_name}" has its vision tower inside the model GGUF (Ollama\'s own format, '
+                       f'architecture "{arch}"), which pollama splits for llama.cpp only for '
+                       f'{", ".join(SPLIT_ARCHS)}; images need a model with a projector layer', 501)
 
 
 def _check_logprobs(top: int) -> None:

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections import Counter
@@ -193,6 +194,10 @@ class Store:
     def blob_path(self, digest: str) -> Path:
         return self.blobs / check_digest(digest).replace(":", "-")
 
+    def split_dir(self, digest: str) -> Path:
+        """Where a single-file vision model's blob is split for llama.cpp (pollama/store/split.py)."""
+        return self.root / ".pollama-split" / check_digest(digest).replace(":", "-")
+
     def has_blob(self, digest: str) -> bool:
         return self.blob_path(digest).is_file()
 
@@ -343,6 +348,7 @@ class Store:
                 with contextlib.suppress(FileNotFoundError):
                     self.blob_path(digest).unlink()
                     removed += 1
+                shutil.rmtree(self.split_dir(digest), ignore_errors=True)
         return removed
 
     def prune(self) -> int:

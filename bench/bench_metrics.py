@@ -10,6 +10,9 @@ decode:   single-stream decode rate of a streamed /api/generate (bench_engine's 
           the ratios of back-to-back runs (which cancels slow drifts in the machine's load).
 request:  the latency of GET /api/version, a request with no work of its own, so that the per-request cost
           of the middleware and the log line is all that differs (median over --requests, alternating).
+tracker:  the same cost in process, without HTTP: an ASGI app that answers at once, called with and without
+          the request tracker (its line written to a log file), best of 5 interleaved rounds; shown also as
+          a share of one generation of --tokens tokens at the best decode rate measured (an upper bound).
 Both servers keep the counters the inference core and the scheduler increment once per generation (a few
 microseconds a request): POLLAMA_METRICS=0 removes the request middleware, the log line and /metrics.
 """
@@ -17,6 +20,8 @@ microseconds a request): POLLAMA_METRICS=0 removes the request middleware, the l
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import statistics
 import sys
 import tempfile
@@ -24,10 +29,15 @@ import time
 from pathlib import Path
 
 import httpx
+from starlette.types import Message, Receive, Scope, Send
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_engine import Http, smollm2, steady_rate  # noqa: E402
+
+from pollama.logs import TextFormatter  # noqa: E402
+from pollama.metrics import Metrics  # noqa: E402
+from pollama.server.reqlog import RequestTracker  # noqa: E402
 
 SIDES = ("on", "off")
 
@@ -36,6 +46,42 @@ def version_latency(client: httpx.Client) -> float:
     t0 = time.perf_counter()
     client.get("/api/version").raise_for_status()
     return time.perf_counter() - t0
+
+
+def tracker_cost(n: int, log_file: Path) -> float:
+    """Seconds the request tracker adds to one request (metrics, record, X-Request-Id, the log line)."""
+    handler = logging.FileHandler(log_file)
+    handler.setFormatter(TextFormatter())
+    logger = logging.getLogger("pollama.request")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        pass
+
+    async def rounds() -> dict[str, float]:
+        best = {"on": float("inf"), "off": float("inf")}
+        for _ in range(5):
+            for side, target in (("on", RequestTracker(app, Metrics())), ("off", app)):
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    scope = {"type": "http", "method": "POST", "path": "/api/chat", "headers": [],
+                             "client": ("127.0.0.1", 5000)}
+                    await target(scope, receive, send)
+                best[side] = min(best[side], time.perf_counter() - t0)
+        return best
+
+    best = asyncio.run(rounds())
+    logger.removeHandler(handler)
+    handler.close()
+    return (best["on"] - best["off"]) / n
 
 
 def main() -> None:
@@ -85,6 +131,11 @@ def main() -> None:
     paired = [a / b for a, b in zip(decode["on"], decode["off"], strict=True)]  # runs back to back
     print(f"paired on/off per repeat: median {statistics.median(paired):.4f} "
           f"[{min(paired):.4f}-{max(paired):.4f}]")
+    with tempfile.TemporaryDirectory(prefix="bench-metrics-") as tmp:
+        cost = tracker_cost(20_000, Path(tmp) / "requests.log")
+    generation = args.tokens / max(spread["off"][1], spread["on"][1])
+    print(f"tracker in process: {cost * 1e6:.1f} us per request = {cost / generation * 100:.4f}% of one "
+          f"{args.tokens}-token generation at {args.tokens / generation:.1f} tok/s")
     print(f"goal: decode within noise, under 1%: {abs(1 - on / off) * 100:.2f}% "
           f"(run-to-run spread of the 'off' server: {(spread['off'][1] / spread['off'][0] - 1) * 100:.1f}%)")
 

@@ -102,3 +102,22 @@ def test_show_modelfile_round_trips_and_home_paths(server: Server, smollm2: Path
     assert cli(server.url, "show", "again", "--modelfile").stdout.replace("again:latest", "orig:latest") == shown
     for flag in ("--template", "--parameters", "--license"):
         assert cli(server.url, "show", "again", flag).stdout == cli(server.url, "show", "orig", flag).stdout
+
+
+def test_create_with_a_draft_file_and_show_it(server: Server, tiny_llama: Path, tmp_path: Path) -> None:
+    # DRAFT naming a GGUF file: the CLI uploads it, the model stores it, show --modelfile lists it, and a
+    # Modelfile naming a model as DRAFT works as well
+    (tmp_path / "Modelfile").write_text(f"FROM {tiny_llama}\nDRAFT ./draft.gguf\nPARAMETER draft_max 8\n")
+    os.symlink(tiny_llama, tmp_path / "draft.gguf")
+    r = cli(server.url, "create", "drafted", "-f", "Modelfile", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    shown = cli(server.url, "show", "drafted", "--modelfile").stdout
+    draft_line = next(line for line in shown.splitlines() if line.startswith("DRAFT "))
+    assert Path(draft_line.split(" ", 1)[1]).name.startswith("sha256-") and "PARAMETER draft_max 8" in shown
+    (tmp_path / "Modelfile3").write_text("FROM drafted\nDRAFT drafted\nPARAMETER num_predict 40\n"
+                                         "PARAMETER draft_p_min 0\n")
+    r = cli(server.url, "create", "drafted2", "-f", "Modelfile3", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = cli(server.url, "run", "drafted2", "--verbose", "Hello", timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "draft acceptance:" in r.stderr

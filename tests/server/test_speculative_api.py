@@ -50,6 +50,8 @@ def srv(module_server: Any, smollm2: Path, tiny_pair: tuple[Path, Path], vision_
     with server.client() as http:
         create_from_gguf(http, "tiny-drafted", target, draft="drafty")
         create_from_gguf(http, "tiny-self", target, draft=upload_blob(http, target))
+        create_from_gguf(http, "smol-tiny-draft", smollm2, draft="drafty")
+        create_from_gguf(http, "smol-self", smollm2, draft="smol")
         files = {name: upload_blob(http, vision_pair / name) for name in ("model.gguf", "mmproj.gguf")}
         r = http.post("/api/create", json={"model": "vision", "files": files, "draft": "tiny", "stream": False})
         assert r.status_code == 200, r.text
@@ -75,6 +77,17 @@ def test_ngram_lookup_on_smollm2_quoting_its_prompt(srv: Server) -> None:
     assert "draft_tokens" not in plain
     assert ngram["draft_accepted_tokens"] > 0.4 * ngram["eval_count"], ngram
     assert ngram["draft_accepted_tokens"] <= ngram["draft_tokens"]
+
+
+def test_draft_models_on_smollm2(srv: Server) -> None:
+    # a poor draft (a random llama with SmolLM2's tokenizer) and SmolLM2 drafting for itself: the quote is
+    # the plain answer either way, and a model drafting for itself is (nearly) always right
+    with srv.client() as http:
+        plain = _generate(http, "smol", QUOTE, num_predict=100, stop=["\n\n"])
+        poor = _generate(http, "smol-tiny-draft", QUOTE, num_predict=100, stop=["\n\n"])
+        itself = _generate(http, "smol-self", QUOTE, num_predict=100, stop=["\n\n"])
+    assert poor["response"] == itself["response"] == plain["response"]
+    assert itself["draft_accepted_tokens"] >= 0.9 * itself["draft_tokens"] > 0.5 * itself["eval_count"], itself
 
 
 def test_four_concurrent_requests_two_speculating(srv: Server) -> None:

@@ -95,6 +95,12 @@ def _stream(lb: HAProxy, started: threading.Event, outcome: list[str]) -> None:
         outcome.append(type(e).__name__)
 
 
+def _long_answer(lb: HAProxy) -> int:
+    body = {"model": "alpha", "stream": False, "options": {"num_predict": 100000, "num_ctx": 100000},
+            "messages": [{"role": "user", "content": "Tell me a very long story."}]}
+    return httpx.post(lb.url + "/api/chat", json=body, timeout=60).status_code
+
+
 def test_replica_killed_mid_run(cluster: Callable[[], Cluster]) -> None:
     lb, replicas = cluster()
     with httpx.Client(base_url=lb.url, timeout=120) as http:
@@ -102,9 +108,13 @@ def test_replica_killed_mid_run(cluster: Callable[[], Cluster]) -> None:
     assert first.status_code == 200
     victim = INDEX[first.headers[REPLICA]]
     survivor = 1 - victim
-    events = [threading.Event() for _ in range(3)]
+    # three requests in all: with the config's bounded load (1.5 x the average) a fourth would spill over
+    events = [threading.Event() for _ in range(2)]
     outcomes: list[list[str]] = [[] for _ in events]
-    threads = [threading.Thread(target=_stream, args=(lb, e, o), daemon=True) for e, o in zip(events, outcomes, strict=True)]
+    threads = [threading.Thread(target=_stream, args=(lb, e, o), daemon=True)
+               for e, o in zip(events, outcomes, strict=True)]
+    unstreamed: list[int] = []  # and a long answer not streamed, in flight on the same replica
+    threads.append(threading.Thread(target=lambda: unstreamed.append(_long_answer(lb)), daemon=True))
     for t in threads:
         t.start()
     assert all(e.wait(60) for e in events), "the streams did not start"
@@ -113,6 +123,7 @@ def test_replica_killed_mid_run(cluster: Callable[[], Cluster]) -> None:
         t.join(30)
     assert not any(t.is_alive() for t in threads), "a request in flight on the killed replica hangs"
     assert all(o and o[0] != "done" for o in outcomes), outcomes  # they failed, and the client was told
+    assert unstreamed == [502]  # HAProxy's answer for a replica gone before it answered
 
     with httpx.Client(base_url=lb.url, timeout=120) as http:
         after = [chat(http, model) for model in ("alpha", "beta") * 5]

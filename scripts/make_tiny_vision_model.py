@@ -140,6 +140,8 @@ def make_tiny_vision_model(outdir: str | Path, seed: int = 0, kind: str = "mlp")
 
 
 GEMMA3_TOKENS = ("<start_of_image>", "<end_of_image>")
+# as in Ollama's published gemma3 files: the tokenizer lists a token past token_embd's rows
+GEMMA3_UNEMBEDDED = ("<image_soft_token>",)
 GEMMA3_TOKENS_PER_IMAGE = 16  # (32 / 4) ** 2 patches, pooled 2x2
 
 
@@ -183,7 +185,8 @@ def _gemma3_text(w: gguf.GGUFWriter, rng: np.random.Generator, n_embd: int, head
 def _gemma3_vision(w: gguf.GGUFWriter, t: Tower, rng: np.random.Generator) -> None:
     """SigLIP and gemma3's projector under Ollama's names (HF shapes, as both converters keep them)."""
     d = t.embd
-    w.add_tensor("v.patch_embedding.weight", _w(rng, d, 3, t.patch_size, t.patch_size, std=0.5))
+    w.add_tensor("v.patch_embedding.weight",  # F16, as Ollama's converter writes it (llama.cpp's: F32)
+                 _w(rng, d, 3, t.patch_size, t.patch_size, std=0.5).astype(np.float16))
     w.add_tensor("v.patch_embedding.bias", np.zeros(d, dtype=np.float32))
     w.add_tensor("v.position_embedding.weight", _w(rng, t.patches, d, std=0.02))
     _blocks(w, t, rng, OLLAMA_BLOCK)
@@ -199,7 +202,7 @@ def write_gemma3_single(path: Path, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     tower = Tower(patch_size=4)
     w = tokenizer_writer(path, "gemma3", name="tiny-gemma3", chat_template=smollm2_tokenizer().chat_template,
-                         extra_tokens=GEMMA3_TOKENS)
+                         extra_tokens=GEMMA3_TOKENS + GEMMA3_UNEMBEDDED)
     _gemma3_kv(w, tower, heads=4, kv_heads=2, head_dim=16)
     _gemma3_text(w, rng, tower.text_embd, heads=4, kv_heads=2, head_dim=16)
     _gemma3_vision(w, tower, rng)

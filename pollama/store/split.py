@@ -44,10 +44,15 @@ _BLOCK = {"attn_q": "attn_q", "attn_k": "attn_k", "attn_v": "attn_v", "attn_outp
 _BLOCK_RE = re.compile(r"v\.blk\.(\d+)\.(.+)\.(weight|bias)")
 _TOP_RE = re.compile(r"(.+)\.(weight|bias)")
 
-# text keys Ollama's runtime defaults when absent: (llama.cpp's key, Ollama's key, Ollama's default)
-_TEXT_DEFAULTS = (("attention.layer_norm_rms_epsilon", "attention.layer_norm_rms_epsilon", 1e-6),
-                  ("rope.freq_base", "rope.freq_base", 1e6),
-                  ("rope.freq_base_swa", "rope.local.freq_base", 10000.0))
+# text keys llama.cpp requires or defaults differently, which Ollama's runtime defaults when absent (also what
+# Ollama's own llama.cpp shim, llama/compat/llama-ollama-compat.cpp handle_gemma3, fills in): (llama.cpp's key,
+# the keys that may carry it in an Ollama file, Ollama's default)
+_TEXT_DEFAULTS = (("attention.layer_norm_rms_epsilon", ("attention.layer_norm_rms_epsilon",), 1e-6),
+                  ("rope.freq_base", ("rope.freq_base", "rope.global.freq_base"), 1e6),
+                  ("rope.freq_base_swa", ("rope.freq_base_swa", "rope.local.freq_base"), 10000.0))
+_LONG_CONTEXT = 131072  # gemma3 4B/12B/27B: trained at 16k, linear rope scaling x8 to reach this
+_VOCAB_ARRAYS = ("tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type")
+_F32_TENSORS = ("v.patch_embd.weight", "v.position_embd.weight")  # F32 in llama.cpp's gemma3 mmproj
 _VISION_KEYS = (("block_count", "block_count"), ("embedding_length", "embedding_length"),
                 ("feed_forward_length", "feed_forward_length"), ("image_size", "image_size"),
                 ("patch_size", "patch_size"), ("attention.head_count", "attention.head_count"))
@@ -90,13 +95,19 @@ def _fields(reader: gguf.GGUFReader) -> Iterator[tuple[str, Any, gguf.GGUFValueT
         yield key, field.contents(), vtype, sub
 
 
-def _text_kv(w: gguf.GGUFWriter, reader: gguf.GGUFReader, arch: str, kv: dict[str, Any]) -> None:
+def _text_kv(w: gguf.GGUFWriter, reader: gguf.GGUFReader, arch: str, kv: dict[str, Any], n_vocab: int) -> None:
+    """Every key but the vision ones; the tokenizer cut to the embedding's rows (Ollama's files may list extra
+    multimodal tokens, which llama.cpp refuses); the keys llama.cpp needs that Ollama's converter leaves out."""
     for key, value, vtype, sub in _fields(reader):
         if not key.startswith((f"{arch}.vision.", f"{arch}.mm.", f"{arch}.mm_")):
-            w.add_key_value(key, value, vtype, sub)
-    for llama_key, ollama_key, default in _TEXT_DEFAULTS:
+            w.add_key_value(key, value[:n_vocab] if key in _VOCAB_ARRAYS else value, vtype, sub)
+    for llama_key, ollama_keys, default in _TEXT_DEFAULTS:
         if f"{arch}.{llama_key}" not in kv:
-            w.add_float32(f"{arch}.{llama_key}", float(kv.get(f"{arch}.{ollama_key}", default)))
+            value = next((kv[f"{arch}.{k}"] for k in ollama_keys if f"{arch}.{k}" in kv), default)
+            w.add_float32(f"{arch}.{llama_key}", float(value))
+    if int(kv.get(f"{arch}.context_length", 0)) >= _LONG_CONTEXT and f"{arch}.rope.scaling.type" not in kv:
+        w.add_string(f"{arch}.rope.scaling.type", "linear")
+        w.add_float32(f"{arch}.rope.scaling.factor", 8.0)
 
 
 def _clip_kv(w: gguf.GGUFWriter, arch: str, kv: dict[str, Any]) -> None:
@@ -119,15 +130,22 @@ def _clip_kv(w: gguf.GGUFWriter, arch: str, kv: dict[str, Any]) -> None:
     w.add_uint32("clip.vision.projector.scale_factor", max(1, per_side // math.isqrt(tokens)))
 
 
-def _write(path: Path, w: gguf.GGUFWriter, tensors: list[tuple[str, Any]]) -> None:
-    """Write `w`'s keys and the tensors (a reader's memory-mapped data: copied one by one, streaming)."""
-    for name, t in tensors:
-        w.add_tensor_info(name, t.data.shape, t.data.dtype, t.data.nbytes, t.tensor_type)
+def _tensor(name: str, t: Any) -> tuple[str, Any, gguf.GGMLQuantizationType]:
+    """A tensor to write: a reader's memory-mapped data, as it is, or made F32 where llama.cpp wants that."""
+    if name in _F32_TENSORS and t.tensor_type == gguf.GGMLQuantizationType.F16:
+        return name, t.data.astype("float32"), gguf.GGMLQuantizationType.F32
+    return name, t.data, t.tensor_type
+
+
+def _write(path: Path, w: gguf.GGUFWriter, tensors: list[tuple[str, Any, gguf.GGMLQuantizationType]]) -> None:
+    """Write `w`'s keys and the tensors (copied one by one, streaming from the memory map)."""
+    for name, data, qtype in tensors:
+        w.add_tensor_info(name, data.shape, data.dtype, data.nbytes, qtype)
     w.write_header_to_file(path)
     w.write_kv_data_to_file()
     w.write_ti_data_to_file()
-    for _, t in tensors:
-        w.write_tensor_data(t.data)
+    for _, data, _ in tensors:
+        w.write_tensor_data(data)
     w.close()
 
 
@@ -140,17 +158,19 @@ def _split_into(src: Path, out: Path) -> None:
     kv["general.architecture"] = arch = str(reader.fields["general.architecture"].contents())
     if arch not in SPLIT_ARCHS:
         raise SplitError(f'architecture "{arch}" is not supported (only {", ".join(SPLIT_ARCHS)})')
-    text: list[tuple[str, Any]] = []
-    vision: list[tuple[str, Any]] = []
+    text: list[tuple[str, Any, gguf.GGMLQuantizationType]] = []
+    vision: list[tuple[str, Any, gguf.GGMLQuantizationType]] = []
+    n_vocab = 0
     for t in reader.tensors:
         new = clip_name(t.name)
-        (text if new is None else vision).append((new or t.name, t))
-    if not vision:
-        raise SplitError("it has no vision tensors")
+        (text if new is None else vision).append(_tensor(new or t.name, t))
+        n_vocab = int(t.shape[-1]) if t.name == "token_embd.weight" else n_vocab  # shape [n_embd, n_vocab]
+    if not vision or not n_vocab:
+        raise SplitError("it has no vision tensors" if not vision else "it has no token_embd.weight")
     clip = gguf.GGUFWriter(None, "clip")
     _clip_kv(clip, arch, kv)
     model = gguf.GGUFWriter(None, arch)
-    _text_kv(model, reader, arch, kv)
+    _text_kv(model, reader, arch, kv, n_vocab)
     _write(out / "mmproj.gguf", clip, vision)
     _write(out / "model.gguf", model, text)
 

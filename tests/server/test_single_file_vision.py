@@ -183,6 +183,10 @@ def test_split_keys(gemma3: Path, tmp_path: Path) -> None:
     assert not [k for k in keys if k.startswith(("gemma3.vision.", "gemma3.mm."))]
     assert keys["gemma3.rope.freq_base"] == 1e6 and keys["gemma3.rope.freq_base_swa"] == 10000.0
     assert keys["gemma3.attention.layer_norm_rms_epsilon"] == pytest.approx(1e-6)
-    assert len(keys["tokenizer.ggml.tokens"]) == len(gguf.GGUFReader(gemma3).fields["tokenizer.ggml.tokens"].data)
+    stored = len(gguf.GGUFReader(gemma3).fields["tokenizer.ggml.tokens"].data)
+    rows = next(int(t.shape[1]) for t in text.tensors if t.name == "token_embd.weight")
+    assert len(keys["tokenizer.ggml.tokens"]) == len(keys["tokenizer.ggml.token_type"]) == rows == stored - 1
     assert not [t.name for t in text.tensors if t.name.startswith(("v.", "mm."))]
+    patch = next(t for t in gguf.GGUFReader(mmproj).tensors if t.name == "v.patch_embd.weight")
+    assert patch.tensor_type == gguf.GGMLQuantizationType.F32  # Ollama's F16, made F32 as llama.cpp's
     assert split_model(gemma3, tmp_path / "split") == (model, mmproj)  # reused

@@ -9,7 +9,9 @@ store (`Store.split_dir`) and reused.
 The mapping, from Ollama's convert/convert_gemma3.go (HF names to Ollama's) and llama.cpp's gguf-py
 tensor_mapping.py / tools/mtmd/clip-impl.h (HF names to clip's): the same HF tensor gets both names, and
 neither converter transposes or reshapes it (both keep the HF shapes; the one gemma3-specific change, +1 on
-`mm_soft_emb_norm`, is made by both). The text model needs keys Ollama's converter leaves out for the
+`mm_soft_emb_norm`, is made by both). SigLIP's fc1/fc2 become ffn_up/ffn_down as llama.cpp's converter names
+them (Ollama's own llama.cpp shim, llama/compat, names them the other way round; clip.cpp swaps such gemma3
+weights back, so both load alike). The text model needs keys Ollama's converter leaves out for the
 multimodal gemma3 and its runtime defaults instead (model/models/gemma3/model_text.go); llama.cpp's defaults
 differ (rope base 10000), so they are written explicitly. Other architectures are not split.
 """

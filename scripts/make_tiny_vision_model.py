@@ -13,7 +13,10 @@ projector inside, named and keyed as Ollama's converter writes its gemma3 (conve
 single-file format Ollama's library serves (16 tokens per image; SmolLM2's tokenizer plus gemma3's
 `<start_of_image>` and `<end_of_image>`). Create a model from that one file.
 
-Usage: make_tiny_vision_model.py OUTDIR [--seed N] [--kind mlp|qwen2vl|gemma3-single]
+`--kind qwen25vl-single` writes `OUTDIR/qwen25vl.gguf`: a Qwen2.5-VL (qwen2 text model, windowed ViT with a 2x2
+patch merger) as Ollama's convert_qwen25vl.go writes it, `<|vision_start|>`/`<|vision_end|>` added.
+
+Usage: make_tiny_vision_model.py OUTDIR [--seed N] [--kind mlp|qwen2vl|gemma3-single|qwen25vl-single]
 """
 
 from __future__ import annotations
@@ -210,17 +213,101 @@ def write_gemma3_single(path: Path, seed: int = 0) -> Path:
     return path
 
 
+QWEN25VL_TOKENS = ("<|vision_start|>", "<|vision_end|>")  # the markers libmtmd puts around a Qwen image
+
+
+def _qwen25vl_kv(w: gguf.GGUFWriter, t: Tower, heads: int, kv_heads: int) -> None:
+    """The keys Ollama's converter writes for Qwen2.5-VL (convert_qwen25vl.go: qwen2's, renamed, plus the
+    vision ones); 3 M-RoPE sections over the 8 rotary pairs of a 16-wide head."""
+    for key, value in (("block_count", 2), ("context_length", 2048), ("embedding_length", t.text_embd),
+                       ("feed_forward_length", 128), ("attention.head_count", heads),
+                       ("attention.head_count_kv", kv_heads), ("vision.block_count", t.layers),
+                       ("vision.embedding_length", t.embd), ("vision.attention.head_count", t.heads),
+                       ("vision.num_channels", 3), ("vision.patch_size", t.patch_size),
+                       ("vision.spatial_merge_size", 2), ("vision.spatial_patch_size", t.patch_size),
+                       ("vision.window_size", 32), ("vision.temporal_patch_size", 2)):
+        w.add_uint32(f"qwen25vl.{key}", value)
+    for key, fvalue in (("rope.freq_base", 1e6), ("attention.layer_norm_rms_epsilon", 1e-6),
+                        ("vision.attention.layer_norm_epsilon", 1e-6), ("vision.rope.freq_base", 1e4)):
+        w.add_float32(f"qwen25vl.{key}", fvalue)
+    w.add_array("qwen25vl.rope.mrope_section", [2, 3, 3])
+    w.add_array("qwen25vl.vision.fullatt_block_indexes", [1])
+
+
+def _qwen2_text(w: gguf.GGUFWriter, rng: np.random.Generator, n_embd: int, heads: int, kv_heads: int,
+                extra_tokens: int) -> None:
+    """Qwen2's text tensors (biased q/k/v, an untied head) under Ollama's names."""
+    n_vocab, n_ff, hd, s = len(smollm2_tokenizer().tokens) + extra_tokens, 128, n_embd // heads, 1.0 / np.sqrt(n_embd)
+    w.add_tensor("token_embd.weight", _w(rng, n_vocab, n_embd, std=1.0))
+    w.add_tensor("output_norm.weight", np.ones(n_embd, dtype=np.float32))
+    w.add_tensor("output.weight", _w(rng, n_vocab, n_embd, std=0.5))
+    for i in range(2):
+        p = f"blk.{i}."
+        for name in ("attn_norm", "ffn_norm"):
+            w.add_tensor(p + name + ".weight", np.ones(n_embd, dtype=np.float32))
+        for name, rows in (("attn_q", heads * hd), ("attn_k", kv_heads * hd), ("attn_v", kv_heads * hd)):
+            w.add_tensor(p + name + ".weight", _w(rng, rows, n_embd, std=s))
+            w.add_tensor(p + name + ".bias", np.zeros(rows, dtype=np.float32))
+        w.add_tensor(p + "attn_output.weight", _w(rng, n_embd, heads * hd, std=s))
+        w.add_tensor(p + "ffn_gate.weight", _w(rng, n_ff, n_embd, std=s))
+        w.add_tensor(p + "ffn_up.weight", _w(rng, n_ff, n_embd, std=s))
+        w.add_tensor(p + "ffn_down.weight", _w(rng, n_embd, n_ff, std=1.0 / np.sqrt(n_ff)))
+
+
+def _qwen25vl_vision(w: gguf.GGUFWriter, t: Tower, rng: np.random.Generator) -> None:
+    """Qwen2.5-VL's tower and merger under Ollama's names: the Conv3D patch kernel split in its two temporal
+    slices (F16 as Ollama writes them), the fused qkv split in q, k, v; RMS norms, SiLU-gated FFNs."""
+    d, ff, s = t.embd, t.ff, 1.0 / np.sqrt(t.embd)
+    for k in range(2):
+        w.add_tensor(f"v.patch_embd_{k}.weight", _w(rng, d, 3, t.patch_size, t.patch_size, std=0.5).astype(np.float16))
+    for i in range(t.layers):
+        p = f"v.blk.{i}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            w.add_tensor(p + name + ".weight", _w(rng, d, d, std=s))
+            w.add_tensor(p + name + ".bias", np.zeros(d, dtype=np.float32))
+        for name in ("ln1", "ln2"):
+            w.add_tensor(p + name + ".weight", np.ones(d, dtype=np.float32))
+        for name in ("ffn_gate", "ffn_up"):
+            w.add_tensor(p + name + ".weight", _w(rng, ff, d, std=s))
+            w.add_tensor(p + name + ".bias", np.zeros(ff, dtype=np.float32))
+        w.add_tensor(p + "ffn_down.weight", _w(rng, d, ff, std=1.0 / np.sqrt(ff)))
+        w.add_tensor(p + "ffn_down.bias", np.zeros(d, dtype=np.float32))
+    w.add_tensor("v.merger.ln_q.weight", np.ones(d, dtype=np.float32))
+    w.add_tensor("v.merger.mlp.0.weight", _w(rng, 4 * d, 4 * d, std=1.0 / np.sqrt(4 * d)))
+    w.add_tensor("v.merger.mlp.0.bias", np.zeros(4 * d, dtype=np.float32))
+    w.add_tensor("v.merger.mlp.2.weight", _w(rng, t.text_embd, 4 * d, std=2.0 / np.sqrt(4 * d)))
+    w.add_tensor("v.merger.mlp.2.bias", np.zeros(t.text_embd, dtype=np.float32))
+
+
+def write_qwen25vl_single(path: Path, seed: int = 0) -> Path:
+    """One Qwen2.5-VL GGUF with its vision tower inside, in Ollama's layout."""
+    rng = np.random.default_rng(seed)
+    tower = Tower(kind="qwen2vl")
+    w = tokenizer_writer(path, "qwen25vl", name="tiny-qwen25vl", chat_template=smollm2_tokenizer().chat_template,
+                         extra_tokens=QWEN25VL_TOKENS)
+    _qwen25vl_kv(w, tower, heads=4, kv_heads=2)
+    _qwen2_text(w, rng, tower.text_embd, heads=4, kv_heads=2, extra_tokens=len(QWEN25VL_TOKENS))
+    _qwen25vl_vision(w, tower, rng)
+    finish_gguf(w)
+    return path
+
+
+SINGLE = {"gemma3-single": ("gemma3.gguf", write_gemma3_single),
+          "qwen25vl-single": ("qwen25vl.gguf", write_qwen25vl_single)}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("outdir")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--kind", choices=("mlp", "qwen2vl", "gemma3-single"), default="mlp",
+    p.add_argument("--kind", choices=("mlp", "qwen2vl", *SINGLE), default="mlp",
                    help="mlp: LLaVA's projector (16 tokens per image); qwen2vl: Qwen2-VL's (M-RoPE positions); "
-                        "gemma3-single: one gemma3 GGUF in Ollama's layout")
+                        "gemma3-single, qwen25vl-single: one GGUF in Ollama's layout")
     args = p.parse_args(argv)
-    if args.kind == "gemma3-single":
+    if args.kind in SINGLE:
+        name, write = SINGLE[args.kind]
         Path(args.outdir).mkdir(parents=True, exist_ok=True)
-        print(write_gemma3_single(Path(args.outdir) / "gemma3.gguf", args.seed))
+        print(write(Path(args.outdir) / name, args.seed))
         return 0
     for path in make_tiny_vision_model(args.outdir, args.seed, args.kind):
         print(path)

@@ -13,7 +13,14 @@ neither converter transposes or reshapes it (both keep the HF shapes; the one ge
 them (Ollama's own llama.cpp shim, llama/compat, names them the other way round; clip.cpp swaps such gemma3
 weights back, so both load alike). The text model needs keys Ollama's converter leaves out for the
 multimodal gemma3 and its runtime defaults instead (model/models/gemma3/model_text.go); llama.cpp's defaults
-differ (rope base 10000), so they are written explicitly. Other architectures are not split.
+differ (rope base 10000), so they are written explicitly.
+
+qwen25vl (Qwen2.5-VL) follows Ollama's convert/convert_qwen25vl.go and its shim's handle_qwen25vl /
+handle_qwen25vl_clip: the text model is llama.cpp's `qwen2vl` (keys renamed, the 3 M-RoPE sections padded to
+the 4 llama.cpp reads), the tower keeps Ollama's block names (already clip's), the merger becomes `v.post_ln` +
+`mm.0`/`mm.2`, the two temporal patch kernels `v.patch_embd.weight(.1)` made F32, and the clip keys llama.cpp
+needs are derived (window-attention pattern from the full-attention blocks, CLIP's image mean/std).
+Other architectures are not split.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,31 +43,8 @@ from pollama.store.model import Model
 
 __all__ = ["SPLIT_ARCHS", "SplitError", "vision_arch", "clip_name", "split_model", "runner_files"]
 
-SPLIT_ARCHS = ("gemma3",)
-
-# Ollama's gemma3 tensor names (prefix of the rest) -> llama.cpp's clip names
-_TOP = {"v.patch_embedding": "v.patch_embd", "v.position_embedding": "v.position_embd",
-        "v.post_layernorm": "v.post_ln", "mm.mm_input_projection": "mm.input_projection",
-        "mm.mm_soft_emb_norm": "mm.soft_emb_norm"}
-_BLOCK = {"attn_q": "attn_q", "attn_k": "attn_k", "attn_v": "attn_v", "attn_output": "attn_out",
-          "layer_norm1": "ln1", "layer_norm2": "ln2", "mlp.fc1": "ffn_up", "mlp.fc2": "ffn_down"}
-_BLOCK_RE = re.compile(r"v\.blk\.(\d+)\.(.+)\.(weight|bias)")
-_TOP_RE = re.compile(r"(.+)\.(weight|bias)")
-
-# text keys llama.cpp requires or defaults differently, which Ollama's runtime defaults when absent (also what
-# Ollama's own llama.cpp shim, llama/compat/llama-ollama-compat.cpp handle_gemma3, fills in): (llama.cpp's key,
-# the keys that may carry it in an Ollama file, Ollama's default)
-_TEXT_DEFAULTS = (("attention.layer_norm_rms_epsilon", ("attention.layer_norm_rms_epsilon",), 1e-6),
-                  ("rope.freq_base", ("rope.freq_base", "rope.global.freq_base"), 1e6),
-                  ("rope.freq_base_swa", ("rope.freq_base_swa", "rope.local.freq_base"), 10000.0))
-_LONG_CONTEXT = 131072  # gemma3 4B/12B/27B: trained at 16k, linear rope scaling x8 to reach this
-_VOCAB_ARRAYS = ("tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type")
-_F32_TENSORS = ("v.patch_embd.weight", "v.position_embd.weight")  # F32 in llama.cpp's gemma3 mmproj
-_VISION_KEYS = (("block_count", "block_count"), ("embedding_length", "embedding_length"),
-                ("feed_forward_length", "feed_forward_length"), ("image_size", "image_size"),
-                ("patch_size", "patch_size"), ("attention.head_count", "attention.head_count"))
-_IMAGE_MEAN = _IMAGE_STD = [0.5, 0.5, 0.5]  # Ollama's gemma3 process_image: imageproc.ImageNetStandard*
-_TOKENS_PER_IMAGE = 256  # Ollama's and llama.cpp's default for gemma3
+KV = dict[str, Any]
+Shapes = dict[str, tuple[int, ...]]  # Ollama's tensor name -> its shape (GGUF order: ne[0] first)
 
 
 class SplitError(APIError):
@@ -68,22 +53,141 @@ class SplitError(APIError):
                          f"{message}", 500)
 
 
+def _both(ollama: str, clip: str) -> dict[str, str]:
+    return {f"{ollama}.weight": f"{clip}.weight", f"{ollama}.bias": f"{clip}.bias"}
+
+
+def _require(kv: KV, *keys: str) -> None:
+    if missing := [key for key in keys if key not in kv]:
+        raise SplitError("missing " + ", ".join(missing))
+
+
+# ---- gemma3 ----------------------------------------------------------------------------------------------
+_GEMMA3_TOP = {**_both("v.patch_embedding", "v.patch_embd"), "v.position_embedding.weight": "v.position_embd.weight",
+               **_both("v.post_layernorm", "v.post_ln"),
+               "mm.mm_input_projection.weight": "mm.input_projection.weight",
+               "mm.mm_soft_emb_norm.weight": "mm.soft_emb_norm.weight"}
+_GEMMA3_BLOCK = {"attn_q": "attn_q", "attn_k": "attn_k", "attn_v": "attn_v", "attn_output": "attn_out",
+                 "layer_norm1": "ln1", "layer_norm2": "ln2", "mlp.fc1": "ffn_up", "mlp.fc2": "ffn_down"}
+# text keys llama.cpp requires or defaults differently, which Ollama's runtime defaults when absent (also what
+# Ollama's own llama.cpp shim, llama/compat/llama-ollama-compat.cpp handle_gemma3, fills in): (llama.cpp's key,
+# the keys that may carry it in an Ollama file, Ollama's default)
+_GEMMA3_TEXT_DEFAULTS = (("attention.layer_norm_rms_epsilon", ("attention.layer_norm_rms_epsilon",), 1e-6),
+                         ("rope.freq_base", ("rope.freq_base", "rope.global.freq_base"), 1e6),
+                         ("rope.freq_base_swa", ("rope.freq_base_swa", "rope.local.freq_base"), 10000.0))
+_LONG_CONTEXT = 131072  # gemma3 4B/12B/27B: trained at 16k, linear rope scaling x8 to reach this
+_GEMMA3_VISION_KEYS = ("block_count", "embedding_length", "feed_forward_length", "image_size", "patch_size",
+                       "attention.head_count")
+_GEMMA3_TOKENS_PER_IMAGE = 256  # Ollama's and llama.cpp's default for gemma3
+
+
+def _gemma3_text_kv(w: gguf.GGUFWriter, kv: KV) -> None:
+    for llama_key, ollama_keys, default in _GEMMA3_TEXT_DEFAULTS:
+        if f"gemma3.{llama_key}" not in kv:
+            value = next((kv[f"gemma3.{k}"] for k in ollama_keys if f"gemma3.{k}" in kv), default)
+            w.add_float32(f"gemma3.{llama_key}", float(value))
+    if int(kv.get("gemma3.context_length", 0)) >= _LONG_CONTEXT and "gemma3.rope.scaling.type" not in kv:
+        w.add_string("gemma3.rope.scaling.type", "linear")
+        w.add_float32("gemma3.rope.scaling.factor", 8.0)
+
+
+def _gemma3_clip_kv(w: gguf.GGUFWriter, kv: KV, shapes: Shapes) -> None:
+    v = "gemma3.vision."
+    _require(kv, *(v + key for key in _GEMMA3_VISION_KEYS), "gemma3.embedding_length")
+    w.add_string("clip.projector_type", "gemma3")
+    w.add_bool("clip.use_gelu", True)
+    for key in _GEMMA3_VISION_KEYS:
+        w.add_uint32(f"clip.vision.{key}", int(kv[v + key]))
+    w.add_float32("clip.vision.attention.layer_norm_epsilon", float(kv.get(v + "attention.layer_norm_epsilon", 1e-6)))
+    w.add_uint32("clip.vision.projection_dim", int(kv["gemma3.embedding_length"]))
+    w.add_array("clip.vision.image_mean", [0.5, 0.5, 0.5])  # Ollama's gemma3 process_image: ImageNetStandard*
+    w.add_array("clip.vision.image_std", [0.5, 0.5, 0.5])
+    tokens = int(next((kv[k] for k in ("gemma3.mm.tokens_per_image", "gemma3.mm_tokens_per_image") if k in kv),
+                      _GEMMA3_TOKENS_PER_IMAGE))
+    per_side = int(kv[v + "image_size"]) // int(kv[v + "patch_size"])
+    w.add_uint32("clip.vision.projector.scale_factor", max(1, per_side // math.isqrt(tokens)))
+
+
+# ---- qwen25vl (Qwen2.5-VL) -------------------------------------------------------------------------------
+_QWEN25VL_TOP = {"v.merger.ln_q.weight": "v.post_ln.weight", **_both("v.merger.mlp.0", "mm.0"),
+                 **_both("v.merger.mlp.2", "mm.2"), "v.patch_embd_0.weight": "v.patch_embd.weight",
+                 "v.patch_embd_1.weight": "v.patch_embd.weight.1"}
+_QWEN25VL_BLOCK = {name: name for name in ("attn_q", "attn_k", "attn_v", "attn_out", "ln1", "ln2", "ffn_gate",
+                                           "ffn_up", "ffn_down")}  # Ollama's converter already names them so
+_QWEN25VL_VISION_KEYS = ("attention.head_count", "block_count", "embedding_length", "num_channels", "patch_size",
+                         "spatial_merge_size", "window_size")
+_QWEN25VL_IMAGE_SIZE = 560  # Qwen2VLVisionModel's default (its HF config has none)
+_CLIP_MEAN, _CLIP_STD = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
+
+
+def _qwen25vl_text_kv(w: gguf.GGUFWriter, kv: KV) -> None:
+    sections = list(kv.get("qwen25vl.rope.mrope_section", []))
+    if len(sections) >= 3:  # llama.cpp reads four M-RoPE sections, the fourth unused by Qwen2.5-VL
+        w.add_array("qwen2vl.rope.dimension_sections", [int(x) for x in sections[:3]] + [0])
+
+
+def _qwen25vl_clip_kv(w: gguf.GGUFWriter, kv: KV, shapes: Shapes) -> None:
+    v = "qwen25vl.vision."
+    _require(kv, v + "block_count", v + "embedding_length", v + "attention.head_count", v + "patch_size",
+             "qwen25vl.embedding_length")
+    if "v.blk.0.ffn_up.weight" not in shapes:
+        raise SplitError("missing v.blk.0.ffn_up.weight")
+    w.add_string("clip.projector_type", "qwen2.5vl_merger")
+    w.add_bool("clip.use_silu", True)
+    for key in _QWEN25VL_VISION_KEYS:
+        if v + key in kv:
+            w.add_uint32(f"clip.vision.{key}", int(kv[v + key]))
+    w.add_float32("clip.vision.attention.layer_norm_epsilon", float(kv.get(v + "attention.layer_norm_epsilon", 1e-6)))
+    w.add_uint32("clip.vision.projection_dim", int(kv["qwen25vl.embedding_length"]))
+    w.add_uint32("clip.vision.feed_forward_length", shapes["v.blk.0.ffn_up.weight"][1])
+    full_attention = list(kv.get(v + "fullatt_block_indexes", [7]))  # window attention in the blocks between
+    w.add_uint32("clip.vision.n_wa_pattern", int(full_attention[0]) + 1 if full_attention else 8)
+    w.add_uint32("clip.vision.image_size", int(kv.get(v + "image_size", _QWEN25VL_IMAGE_SIZE)))
+    w.add_array("clip.vision.image_mean", _CLIP_MEAN)
+    w.add_array("clip.vision.image_std", _CLIP_STD)
+
+
+@dataclass(frozen=True)
+class _Arch:
+    """How one architecture's single file splits: llama.cpp's name of its text architecture, its vision
+    tensors' clip names (top level, and the leaf names in `v.blk.N.`), the clip tensors llama.cpp wants F32,
+    the clip keys, and the text keys llama.cpp needs beyond the file's own (renamed to `text_arch`)."""
+
+    text_arch: str
+    top: dict[str, str]
+    block: dict[str, str]
+    f32: tuple[str, ...]
+    clip_kv: Callable[[gguf.GGUFWriter, KV, Shapes], None]
+    text_kv: Callable[[gguf.GGUFWriter, KV], None]
+
+
+_ARCHS = {
+    "gemma3": _Arch("gemma3", _GEMMA3_TOP, _GEMMA3_BLOCK, ("v.patch_embd.weight", "v.position_embd.weight"),
+                    _gemma3_clip_kv, _gemma3_text_kv),
+    "qwen25vl": _Arch("qwen2vl", _QWEN25VL_TOP, _QWEN25VL_BLOCK, ("v.patch_embd.weight", "v.patch_embd.weight.1"),
+                      _qwen25vl_clip_kv, _qwen25vl_text_kv),
+}
+SPLIT_ARCHS = tuple(_ARCHS)
+_BLOCK_RE = re.compile(r"v\.blk\.(\d+)\.(.+)\.(weight|bias)")
+_VOCAB_ARRAYS = ("tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type")
+
+
 def vision_arch(kv: dict[str, Any]) -> str | None:
     """The architecture of a GGUF whose vision tower is inside it (Ollama's format), else None."""
     arch = str(kv.get("general.architecture", ""))
     return arch if arch and f"{arch}.vision.block_count" in kv else None
 
 
-def clip_name(name: str) -> str | None:
-    """llama.cpp's clip name of one of Ollama's gemma3 tensors; None for a text tensor; SplitError for a
+def clip_name(arch: str, name: str) -> str | None:
+    """llama.cpp's clip name of one of Ollama's tensors of `arch`; None for a text tensor; SplitError for a
     vision tensor it does not know (never dropped silently)."""
     if not name.startswith(("v.", "mm.")):
         return None
-    if m := _BLOCK_RE.fullmatch(name):
-        if m[2] in _BLOCK:
-            return f"v.blk.{m[1]}.{_BLOCK[m[2]]}.{m[3]}"
-    elif (m := _TOP_RE.fullmatch(name)) and m[1] in _TOP:
-        return f"{_TOP[m[1]]}.{m[2]}"
+    spec = _ARCHS[arch]
+    if name in spec.top:
+        return spec.top[name]
+    if (m := _BLOCK_RE.fullmatch(name)) and m[2] in spec.block:
+        return f"v.blk.{m[1]}.{spec.block[m[2]]}.{m[3]}"
     raise SplitError(f"unknown vision tensor {name!r}")
 
 
@@ -97,48 +201,30 @@ def _fields(reader: gguf.GGUFReader) -> Iterator[tuple[str, Any, gguf.GGUFValueT
         yield key, field.contents(), vtype, sub
 
 
-def _text_kv(w: gguf.GGUFWriter, reader: gguf.GGUFReader, arch: str, kv: dict[str, Any], n_vocab: int) -> None:
-    """Every key but the vision ones; the tokenizer cut to the embedding's rows (Ollama's files may list extra
-    multimodal tokens, which llama.cpp refuses); the keys llama.cpp needs that Ollama's converter leaves out."""
+def _text_kv(w: gguf.GGUFWriter, reader: gguf.GGUFReader, arch: str, kv: KV, n_vocab: int) -> None:
+    """Every key but the vision ones, under llama.cpp's architecture name; the tokenizer cut to the embedding's
+    rows (Ollama's files may list extra multimodal tokens, which llama.cpp refuses); the keys llama.cpp needs
+    that Ollama's converter leaves out."""
+    spec = _ARCHS[arch]
     for key, value, vtype, sub in _fields(reader):
-        if not key.startswith((f"{arch}.vision.", f"{arch}.mm.", f"{arch}.mm_")):
-            w.add_key_value(key, value[:n_vocab] if key in _VOCAB_ARRAYS else value, vtype, sub)
-    for llama_key, ollama_keys, default in _TEXT_DEFAULTS:
-        if f"{arch}.{llama_key}" not in kv:
-            value = next((kv[f"{arch}.{k}"] for k in ollama_keys if f"{arch}.{k}" in kv), default)
-            w.add_float32(f"{arch}.{llama_key}", float(value))
-    if int(kv.get(f"{arch}.context_length", 0)) >= _LONG_CONTEXT and f"{arch}.rope.scaling.type" not in kv:
-        w.add_string(f"{arch}.rope.scaling.type", "linear")
-        w.add_float32(f"{arch}.rope.scaling.factor", 8.0)
+        if key.startswith((f"{arch}.vision.", f"{arch}.mm.", f"{arch}.mm_")):
+            continue
+        if key.startswith(f"{arch}."):
+            key = spec.text_arch + key[len(arch):]
+        w.add_key_value(key, value[:n_vocab] if key in _VOCAB_ARRAYS else value, vtype, sub)
+    spec.text_kv(w, kv)
 
 
-def _clip_kv(w: gguf.GGUFWriter, arch: str, kv: dict[str, Any]) -> None:
-    v = f"{arch}.vision."
-    missing = [v + key for key, _ in _VISION_KEYS if v + key not in kv] + \
-        ([] if f"{arch}.embedding_length" in kv else [f"{arch}.embedding_length"])
-    if missing:
-        raise SplitError("missing " + ", ".join(missing))
-    w.add_string("clip.projector_type", arch)
+def _clip_kv(w: gguf.GGUFWriter, arch: str, kv: KV, shapes: Shapes) -> None:
     w.add_bool("clip.has_vision_encoder", True)
-    w.add_bool("clip.use_gelu", True)
-    for clip_key, ollama_key in _VISION_KEYS:
-        w.add_uint32(f"clip.vision.{clip_key}", int(kv[v + ollama_key]))
-    w.add_float32("clip.vision.attention.layer_norm_epsilon", float(kv.get(v + "attention.layer_norm_epsilon", 1e-6)))
-    w.add_uint32("clip.vision.projection_dim", int(kv[f"{arch}.embedding_length"]))
-    w.add_array("clip.vision.image_mean", _IMAGE_MEAN)
-    w.add_array("clip.vision.image_std", _IMAGE_STD)
-    tokens = int(kv.get(f"{arch}.mm.tokens_per_image", kv.get(f"{arch}.mm_tokens_per_image", _TOKENS_PER_IMAGE)))
-    per_side = int(kv[v + "image_size"]) // int(kv[v + "patch_size"])
-    w.add_uint32("clip.vision.projector.scale_factor", max(1, per_side // math.isqrt(tokens)))
+    _ARCHS[arch].clip_kv(w, kv, shapes)
 
 
-def _tensor(name: str, t: Any) -> tuple[str, Any, gguf.GGMLQuantizationType]:
+def _tensor(name: str, t: Any, f32: tuple[str, ...] = ()) -> tuple[str, Any, gguf.GGMLQuantizationType]:
     """A tensor to write: a reader's memory-mapped data, as it is, or made F32 where llama.cpp wants that."""
-    if name in _F32_TENSORS and t.tensor_type == gguf.GGMLQuantizationType.F16:
+    if name in f32 and t.tensor_type == gguf.GGMLQuantizationType.F16:
         return name, t.data.astype("float32"), gguf.GGMLQuantizationType.F32
     return name, t.data, t.tensor_type
-
-
 def _write(path: Path, w: gguf.GGUFWriter, tensors: list[tuple[str, Any, gguf.GGMLQuantizationType]]) -> None:
     """Write `w`'s keys and the tensors (copied one by one, streaming from the memory map)."""
     for name, data, qtype in tensors:
@@ -162,16 +248,16 @@ def _split_into(src: Path, out: Path) -> None:
         raise SplitError(f'architecture "{arch}" is not supported (only {", ".join(SPLIT_ARCHS)})')
     text: list[tuple[str, Any, gguf.GGMLQuantizationType]] = []
     vision: list[tuple[str, Any, gguf.GGMLQuantizationType]] = []
-    n_vocab = 0
+    shapes: Shapes = {t.name: tuple(int(n) for n in t.shape) for t in reader.tensors}
     for t in reader.tensors:
-        new = clip_name(t.name)
-        (text if new is None else vision).append(_tensor(new or t.name, t))
-        n_vocab = int(t.shape[-1]) if t.name == "token_embd.weight" else n_vocab  # shape [n_embd, n_vocab]
+        new = clip_name(arch, t.name)
+        (text if new is None else vision).append(_tensor(new or t.name, t, _ARCHS[arch].f32))
+    n_vocab = shapes.get("token_embd.weight", (0, 0))[-1]  # shape [n_embd, n_vocab]
     if not vision or not n_vocab:
         raise SplitError("it has no vision tensors" if not vision else "it has no token_embd.weight")
     clip = gguf.GGUFWriter(None, "clip")
-    _clip_kv(clip, arch, kv)
-    model = gguf.GGUFWriter(None, arch)
+    _clip_kv(clip, arch, kv, shapes)
+    model = gguf.GGUFWriter(None, _ARCHS[arch].text_arch)
     _text_kv(model, reader, arch, kv, n_vocab)
     _write(out / "mmproj.gguf", clip, vision)
     _write(out / "model.gguf", model, text)

@@ -160,13 +160,13 @@ def test_deleting_the_model_removes_its_split(http: httpx.Client, srv: Server) -
     ("blk.0.attn_q.weight", None), ("token_embd.weight", None), ("output_norm.weight", None),
 ])
 def test_tensor_names(ollama: str, llama_cpp: str | None) -> None:
-    assert clip_name(ollama) == llama_cpp
+    assert clip_name("gemma3", ollama) == llama_cpp
 
 
 @pytest.mark.parametrize("name", ["v.blk.0.mlp.fc3.weight", "mm.other.weight", "v.blk.x.attn_q.weight"])
 def test_an_unknown_vision_tensor_is_refused(name: str) -> None:
     with pytest.raises(APIError, match="unknown vision tensor"):
-        clip_name(name)
+        clip_name("gemma3", name)
 
 
 def test_split_keys(gemma3: Path, tmp_path: Path) -> None:

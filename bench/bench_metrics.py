@@ -5,8 +5,8 @@ of them), on SmolLM2-135M Q4_1.
     python3 bench/bench_metrics.py [--threads 2] [--tokens 256] [--repeat 7] [--requests 300]
 
 decode:   single-stream decode rate of a streamed /api/generate (bench_engine's HTTP client, tokens/s
-          between the first and the last token). Runs on the two servers alternate, so both see the same
-          noise of a shared machine; the table shows medians and their on/off ratio, then the median of
+          between the first and the last token). Runs on the two servers alternate (on-off, off-on, ...),
+          so both see the same noise of a shared machine, and a drifting load favours neither; the table shows medians and their on/off ratio, then the median of
           the ratios of back-to-back runs (which cancels slow drifts in the machine's load).
 request:  the latency of GET /api/version, a request with no work of its own, so that the per-request cost
           of the middleware and the log line is all that differs (median over --requests, alternating).
@@ -102,8 +102,8 @@ def main() -> None:
         try:
             for side in servers.values():  # warm up: load the runner, touch the weights
                 side.run(1, 8)
-            for _ in range(args.repeat):
-                for s in SIDES:
+            for i in range(args.repeat):  # on-off, off-on, ...: a load that drifts favours neither
+                for s in SIDES if i % 2 == 0 else SIDES[::-1]:
                     _, arrivals = servers[s].run(1, args.tokens)
                     decode[s].append(steady_rate(arrivals))
             clients = {s: servers[s].server.client() for s in SIDES}

@@ -16,7 +16,10 @@ single-file format Ollama's library serves (16 tokens per image; SmolLM2's token
 `--kind qwen25vl-single` writes `OUTDIR/qwen25vl.gguf`: a Qwen2.5-VL (qwen2 text model, windowed ViT with a 2x2
 patch merger) as Ollama's convert_qwen25vl.go writes it, `<|vision_start|>`/`<|vision_end|>` added.
 
-Usage: make_tiny_vision_model.py OUTDIR [--seed N] [--kind mlp|qwen2vl|gemma3-single|qwen25vl-single]
+`--kind mistral3-single` writes `OUTDIR/mistral3.gguf`: a Mistral Small 3.1-like mistral3 (pixtral tower, 2x2
+patch merger; 4-pixel patches, so 8 pixels per image token) as Ollama's convert_mistral.go writes it.
+
+Usage: make_tiny_vision_model.py OUTDIR [--seed N] [--kind mlp|qwen2vl|gemma3-single|qwen25vl-single|mistral3-single]
 """
 
 from __future__ import annotations
@@ -235,8 +238,9 @@ def _qwen25vl_kv(w: gguf.GGUFWriter, t: Tower, heads: int, kv_heads: int) -> Non
 
 
 def _qwen2_text(w: gguf.GGUFWriter, rng: np.random.Generator, n_embd: int, heads: int, kv_heads: int,
-                extra_tokens: int) -> None:
-    """Qwen2's text tensors (biased q/k/v, an untied head) under Ollama's names."""
+                extra_tokens: int, bias: bool = True) -> None:
+    """Qwen2's text tensors (q/k/v biased unless `bias` is False, as a Mistral's are not; an untied head) under
+    Ollama's names."""
     n_vocab, n_ff, hd, s = len(smollm2_tokenizer().tokens) + extra_tokens, 128, n_embd // heads, 1.0 / np.sqrt(n_embd)
     w.add_tensor("token_embd.weight", _w(rng, n_vocab, n_embd, std=1.0))
     w.add_tensor("output_norm.weight", np.ones(n_embd, dtype=np.float32))
@@ -247,7 +251,8 @@ def _qwen2_text(w: gguf.GGUFWriter, rng: np.random.Generator, n_embd: int, heads
             w.add_tensor(p + name + ".weight", np.ones(n_embd, dtype=np.float32))
         for name, rows in (("attn_q", heads * hd), ("attn_k", kv_heads * hd), ("attn_v", kv_heads * hd)):
             w.add_tensor(p + name + ".weight", _w(rng, rows, n_embd, std=s))
-            w.add_tensor(p + name + ".bias", np.zeros(rows, dtype=np.float32))
+            if bias:
+                w.add_tensor(p + name + ".bias", np.zeros(rows, dtype=np.float32))
         w.add_tensor(p + "attn_output.weight", _w(rng, n_embd, heads * hd, std=s))
         w.add_tensor(p + "ffn_gate.weight", _w(rng, n_ff, n_embd, std=s))
         w.add_tensor(p + "ffn_up.weight", _w(rng, n_ff, n_embd, std=s))
@@ -292,8 +297,71 @@ def write_qwen25vl_single(path: Path, seed: int = 0) -> Path:
     return path
 
 
+MISTRAL3_TOKENS = ("[IMG]", "[IMG_BREAK]", "[IMG_END]")  # libmtmd ends an image with [IMG_END]
+
+
+def _mistral3_kv(w: gguf.GGUFWriter, t: Tower, heads: int, kv_heads: int, head_dim: int, n_vocab: int) -> None:
+    """The keys of Ollama's mistral3 (convert_mistral.go), with the YaRN keys under the names its published
+    files carry (which its llama.cpp shim renames: rope.scaling.beta_fast, ..., rope.scaling_beta)."""
+    for key, value in (("vocab_size", n_vocab), ("block_count", 2), ("context_length", 2048),
+                       ("embedding_length", t.text_embd), ("feed_forward_length", 128),
+                       ("attention.head_count", heads), ("attention.head_count_kv", kv_heads),
+                       ("attention.key_length", head_dim), ("attention.value_length", head_dim),
+                       ("rope.dimension_count", head_dim), ("rope.scaling.original_context_length", 1024),
+                       ("vision.block_count", t.layers), ("vision.embedding_length", t.embd),
+                       ("vision.feed_forward_length", t.ff), ("vision.attention.head_count", t.heads),
+                       ("vision.attention.key_length", t.embd // t.heads), ("vision.image_size", t.image_size),
+                       ("vision.patch_size", t.patch_size), ("vision.num_channels", 3),
+                       ("image_token_index", n_vocab - len(MISTRAL3_TOKENS)), ("spatial_merge_size", 2)):
+        w.add_uint32(f"mistral3.{key}", value)
+    for key, fvalue in (("attention.layer_norm_rms_epsilon", 1e-5), ("rope.freq_base", 1e6),
+                        ("rope.scaling.factor", 2.0), ("rope.scaling.beta_fast", 32.0), ("rope.scaling.beta_slow", 1.0),
+                        ("rope.scaling.mscale_all_dim", 1.0), ("rope.scaling_beta", 0.1),
+                        ("vision.rope.freq_base", 1e4)):
+        w.add_float32(f"mistral3.{key}", fvalue)
+    w.add_string("mistral3.rope.scaling.type", "yarn")
+    w.add_bool("mistral3.mm.projector_bias", False)
+    w.add_string("mistral3.mm.projector_hidden_act", "gelu")
+
+
+def _mistral3_vision(w: gguf.GGUFWriter, t: Tower, rng: np.random.Generator) -> None:
+    """Pixtral's tower, Mistral Small 3.1's patch merger and the projector under Ollama's names, in HF's layout
+    (vision Q/K not permuted: Ollama's converter repacks only the text model's); F16 where Ollama keeps it."""
+    d, ff, s = t.embd, t.ff, 1.0 / np.sqrt(t.embd)
+    w.add_tensor("v.patch_conv.weight", _w(rng, d, 3, t.patch_size, t.patch_size, std=0.5).astype(np.float16))
+    w.add_tensor("v.encoder_norm.weight", np.ones(d, dtype=np.float32))
+    for i in range(t.layers):
+        p = f"v.blk.{i}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_output"):
+            w.add_tensor(p + name + ".weight", _w(rng, d, d, std=s).astype(np.float16))
+        for name in ("attn_norm", "ffn_norm"):
+            w.add_tensor(p + name + ".weight", np.ones(d, dtype=np.float32))
+        for name in ("ffn_gate", "ffn_up"):
+            w.add_tensor(p + name + ".weight", _w(rng, ff, d, std=s).astype(np.float16))
+        w.add_tensor(p + "ffn_down.weight", _w(rng, d, ff, std=1.0 / np.sqrt(ff)).astype(np.float16))
+    w.add_tensor("mm.norm.weight", np.ones(d, dtype=np.float32))
+    w.add_tensor("mm.patch_merger.merging_layer.weight", _w(rng, d, 4 * d, std=1.0 / np.sqrt(4 * d)))
+    w.add_tensor("mm.linear_1.weight", _w(rng, t.text_embd, d, std=1.0 / np.sqrt(d)))
+    w.add_tensor("mm.linear_2.weight", _w(rng, t.text_embd, t.text_embd, std=2.0 / np.sqrt(t.text_embd)))
+
+
+def write_mistral3_single(path: Path, seed: int = 0) -> Path:
+    """One mistral3 GGUF with its pixtral vision tower inside, in Ollama's layout."""
+    rng = np.random.default_rng(seed)
+    tower = Tower(image_size=64, patch_size=4)
+    n_vocab = len(smollm2_tokenizer().tokens) + len(MISTRAL3_TOKENS)
+    w = tokenizer_writer(path, "mistral3", name="tiny-mistral3", chat_template=smollm2_tokenizer().chat_template,
+                         extra_tokens=MISTRAL3_TOKENS)
+    _mistral3_kv(w, tower, heads=4, kv_heads=2, head_dim=16, n_vocab=n_vocab)
+    _qwen2_text(w, rng, tower.text_embd, heads=4, kv_heads=2, extra_tokens=len(MISTRAL3_TOKENS), bias=False)
+    _mistral3_vision(w, tower, rng)
+    finish_gguf(w)
+    return path
+
+
 SINGLE = {"gemma3-single": ("gemma3.gguf", write_gemma3_single),
-          "qwen25vl-single": ("qwen25vl.gguf", write_qwen25vl_single)}
+          "qwen25vl-single": ("qwen25vl.gguf", write_qwen25vl_single),
+          "mistral3-single": ("mistral3.gguf", write_mistral3_single)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--kind", choices=("mlp", "qwen2vl", *SINGLE), default="mlp",
                    help="mlp: LLaVA's projector (16 tokens per image); qwen2vl: Qwen2-VL's (M-RoPE positions); "
-                        "gemma3-single, qwen25vl-single: one GGUF in Ollama's layout")
+                        "*-single: one GGUF in Ollama's layout")
     args = p.parse_args(argv)
     if args.kind in SINGLE:
         name, write = SINGLE[args.kind]

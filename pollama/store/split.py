@@ -20,7 +20,13 @@ handle_qwen25vl_clip: the text model is llama.cpp's `qwen2vl` (keys renamed, the
 the 4 llama.cpp reads), the tower keeps Ollama's block names (already clip's), the merger becomes `v.post_ln` +
 `mm.0`/`mm.2`, the two temporal patch kernels `v.patch_embd.weight(.1)` made F32, and the clip keys llama.cpp
 needs are derived (window-attention pattern from the full-attention blocks, CLIP's image mean/std).
-Other architectures are not split.
+
+mistral3 (Mistral Small 3.1, Ministral 3) follows convert_mistral.go and handle_mistral3 / handle_mistral3_clip:
+the text model keeps its architecture (the YaRN keys of Ollama's published files copied under llama.cpp's
+names; an empty rope.scaling.type, which the converter writes for a model without scaling and llama.cpp
+aborts on, dropped), the pixtral tower is renamed, its Q/K rows permuted into llama.cpp's rotary layout (Ollama's
+converter repacks only the text model's), and the [IMG_BREAK] embedding the file lacks is zeros, as the shim
+makes it. Other architectures are not split.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import gguf
+import numpy as np
 
 from pollama.api.errors import APIError
 from pollama.store.layout import Store
@@ -62,6 +69,20 @@ def _require(kv: KV, *keys: str) -> None:
         raise SplitError("missing " + ", ".join(missing))
 
 
+def _clip_basics(w: gguf.GGUFWriter, kv: KV, arch: str, projector: str, activation: str, keys: tuple[str, ...],
+                 eps: float) -> None:
+    """The projector type and its activation (`use_gelu`, `use_silu`), the vision keys `keys` (all required),
+    the layer norm epsilon (`eps` unless the file has one) and the projection width (the text model's)."""
+    v = f"{arch}.vision."
+    _require(kv, *(v + key for key in keys), f"{arch}.embedding_length")
+    w.add_string("clip.projector_type", projector)
+    w.add_bool(f"clip.{activation}", True)
+    for key in keys:
+        w.add_uint32(f"clip.vision.{key}", int(kv[v + key]))
+    w.add_float32("clip.vision.attention.layer_norm_epsilon", float(kv.get(v + "attention.layer_norm_epsilon", eps)))
+    w.add_uint32("clip.vision.projection_dim", int(kv[f"{arch}.embedding_length"]))
+
+
 # ---- gemma3 ----------------------------------------------------------------------------------------------
 _GEMMA3_TOP = {**_both("v.patch_embedding", "v.patch_embd"), "v.position_embedding.weight": "v.position_embd.weight",
                **_both("v.post_layernorm", "v.post_ln"),
@@ -81,25 +102,20 @@ _GEMMA3_VISION_KEYS = ("block_count", "embedding_length", "feed_forward_length",
 _GEMMA3_TOKENS_PER_IMAGE = 256  # Ollama's and llama.cpp's default for gemma3
 
 
-def _gemma3_text_kv(w: gguf.GGUFWriter, kv: KV) -> None:
+def _gemma3_text_kv(kv: KV) -> KV:
+    added: KV = {}
     for llama_key, ollama_keys, default in _GEMMA3_TEXT_DEFAULTS:
         if f"gemma3.{llama_key}" not in kv:
             value = next((kv[f"gemma3.{k}"] for k in ollama_keys if f"gemma3.{k}" in kv), default)
-            w.add_float32(f"gemma3.{llama_key}", float(value))
+            added[f"gemma3.{llama_key}"] = float(value)
     if int(kv.get("gemma3.context_length", 0)) >= _LONG_CONTEXT and "gemma3.rope.scaling.type" not in kv:
-        w.add_string("gemma3.rope.scaling.type", "linear")
-        w.add_float32("gemma3.rope.scaling.factor", 8.0)
+        added.update({"gemma3.rope.scaling.type": "linear", "gemma3.rope.scaling.factor": 8.0})
+    return added
 
 
 def _gemma3_clip_kv(w: gguf.GGUFWriter, kv: KV, shapes: Shapes) -> None:
     v = "gemma3.vision."
-    _require(kv, *(v + key for key in _GEMMA3_VISION_KEYS), "gemma3.embedding_length")
-    w.add_string("clip.projector_type", "gemma3")
-    w.add_bool("clip.use_gelu", True)
-    for key in _GEMMA3_VISION_KEYS:
-        w.add_uint32(f"clip.vision.{key}", int(kv[v + key]))
-    w.add_float32("clip.vision.attention.layer_norm_epsilon", float(kv.get(v + "attention.layer_norm_epsilon", 1e-6)))
-    w.add_uint32("clip.vision.projection_dim", int(kv["gemma3.embedding_length"]))
+    _clip_basics(w, kv, "gemma3", "gemma3", "use_gelu", _GEMMA3_VISION_KEYS, 1e-6)
     w.add_array("clip.vision.image_mean", [0.5, 0.5, 0.5])  # Ollama's gemma3 process_image: ImageNetStandard*
     w.add_array("clip.vision.image_std", [0.5, 0.5, 0.5])
     tokens = int(next((kv[k] for k in ("gemma3.mm.tokens_per_image", "gemma3.mm_tokens_per_image") if k in kv),
@@ -114,31 +130,28 @@ _QWEN25VL_TOP = {"v.merger.ln_q.weight": "v.post_ln.weight", **_both("v.merger.m
                  "v.patch_embd_1.weight": "v.patch_embd.weight.1"}
 _QWEN25VL_BLOCK = {name: name for name in ("attn_q", "attn_k", "attn_v", "attn_out", "ln1", "ln2", "ffn_gate",
                                            "ffn_up", "ffn_down")}  # Ollama's converter already names them so
-_QWEN25VL_VISION_KEYS = ("attention.head_count", "block_count", "embedding_length", "num_channels", "patch_size",
-                         "spatial_merge_size", "window_size")
+_QWEN25VL_VISION_KEYS = ("attention.head_count", "block_count", "embedding_length", "patch_size")  # required
+_QWEN25VL_OPTIONAL_KEYS = ("num_channels", "spatial_merge_size", "window_size")
 _QWEN25VL_IMAGE_SIZE = 560  # Qwen2VLVisionModel's default (its HF config has none)
 _CLIP_MEAN, _CLIP_STD = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
 
 
-def _qwen25vl_text_kv(w: gguf.GGUFWriter, kv: KV) -> None:
+def _qwen25vl_text_kv(kv: KV) -> KV:
     sections = list(kv.get("qwen25vl.rope.mrope_section", []))
-    if len(sections) >= 3:  # llama.cpp reads four M-RoPE sections, the fourth unused by Qwen2.5-VL
-        w.add_array("qwen2vl.rope.dimension_sections", [int(x) for x in sections[:3]] + [0])
+    if len(sections) < 3:
+        return {}
+    # llama.cpp reads four M-RoPE sections, the fourth unused by Qwen2.5-VL
+    return {"qwen2vl.rope.dimension_sections": [int(x) for x in sections[:3]] + [0]}
 
 
 def _qwen25vl_clip_kv(w: gguf.GGUFWriter, kv: KV, shapes: Shapes) -> None:
     v = "qwen25vl.vision."
-    _require(kv, v + "block_count", v + "embedding_length", v + "attention.head_count", v + "patch_size",
-             "qwen25vl.embedding_length")
     if "v.blk.0.ffn_up.weight" not in shapes:
         raise SplitError("missing v.blk.0.ffn_up.weight")
-    w.add_string("clip.projector_type", "qwen2.5vl_merger")
-    w.add_bool("clip.use_silu", True)
-    for key in _QWEN25VL_VISION_KEYS:
+    _clip_basics(w, kv, "qwen25vl", "qwen2.5vl_merger", "use_silu", _QWEN25VL_VISION_KEYS, 1e-6)
+    for key in _QWEN25VL_OPTIONAL_KEYS:
         if v + key in kv:
             w.add_uint32(f"clip.vision.{key}", int(kv[v + key]))
-    w.add_float32("clip.vision.attention.layer_norm_epsilon", float(kv.get(v + "attention.layer_norm_epsilon", 1e-6)))
-    w.add_uint32("clip.vision.projection_dim", int(kv["qwen25vl.embedding_length"]))
     w.add_uint32("clip.vision.feed_forward_length", shapes["v.blk.0.ffn_up.weight"][1])
     full_attention = list(kv.get(v + "fullatt_block_indexes", [7]))  # window attention in the blocks between
     w.add_uint32("clip.vision.n_wa_pattern", int(full_attention[0]) + 1 if full_attention else 8)
@@ -147,18 +160,85 @@ def _qwen25vl_clip_kv(w: gguf.GGUFWriter, kv: KV, shapes: Shapes) -> None:
     w.add_array("clip.vision.image_std", _CLIP_STD)
 
 
+# ---- mistral3 (Mistral Small 3.1, Ministral 3: pixtral's tower and patch merger) ---------------------------
+_MISTRAL3_TOP = {"v.patch_conv.weight": "v.patch_embd.weight", "v.encoder_norm.weight": "v.pre_ln.weight",
+                 **_both("mm.linear_1", "mm.1"), **_both("mm.linear_2", "mm.2"),
+                 "mm.patch_merger.merging_layer.weight": "mm.patch_merger.weight", "mm.norm.weight": "mm.input_norm.weight"}
+_MISTRAL3_BLOCK = {"attn_q": "attn_q", "attn_k": "attn_k", "attn_v": "attn_v", "attn_output": "attn_out",
+                   "attn_norm": "ln1", "ffn_norm": "ln2", "ffn_gate": "ffn_gate", "ffn_up": "ffn_up",
+                   "ffn_down": "ffn_down"}
+# the YaRN keys of Ollama's published files under llama.cpp's names (copied: the originals stay)
+_MISTRAL3_RENAMED = (("rope.scaling.beta_fast", "rope.scaling.yarn_beta_fast"),
+                     ("rope.scaling.beta_slow", "rope.scaling.yarn_beta_slow"),
+                     ("rope.scaling.mscale_all_dim", "rope.scaling.yarn_log_multiplier"),
+                     ("rope.scaling_beta", "attention.temperature_scale"))
+_MISTRAL3_VISION_KEYS = ("block_count", "embedding_length", "feed_forward_length", "attention.head_count",
+                         "image_size", "patch_size", "num_channels")
+_QK_RE = re.compile(r"v\.blk\.\d+\.attn_[qk]\.weight")
+
+
+def _mistral3_text_kv(kv: KV) -> KV:
+    added: KV = {f"mistral3.{new}": float(kv[f"mistral3.{old}"]) for old, new in _MISTRAL3_RENAMED
+             if f"mistral3.{old}" in kv}
+    if str(kv.get("tokenizer.ggml.pre", "default")) == "default":
+        added["tokenizer.ggml.pre"] = "tekken"
+    if kv.get("mistral3.rope.scaling.type") == "":  # written empty for a model without rope scaling
+        added["mistral3.rope.scaling.type"] = None
+    return added
+
+
+def _mistral3_clip_kv(w: gguf.GGUFWriter, kv: KV, shapes: Shapes) -> None:
+    v = "mistral3.vision."
+    _clip_basics(w, kv, "mistral3", "pixtral", "use_silu", _MISTRAL3_VISION_KEYS, 1e-5)
+    if "mistral3.spatial_merge_size" in kv:
+        w.add_uint32("clip.vision.spatial_merge_size", int(kv["mistral3.spatial_merge_size"]))
+    if v + "rope.freq_base" in kv:
+        w.add_float32("clip.rope.freq_base", float(kv[v + "rope.freq_base"]))
+    w.add_array("clip.vision.image_mean", _CLIP_MEAN)  # pixtral's image statistics are CLIP's
+    w.add_array("clip.vision.image_std", _CLIP_STD)
+
+
+def _mistral3_clip_extra(kv: KV) -> dict[str, np.ndarray]:
+    """The [IMG_BREAK] embedding pixtral's graph puts after each row of patches: zeros, as Ollama's shim
+    gives it (its files carry no such tensor)."""
+    return {"v.token_embd.img_break": np.zeros(int(kv["mistral3.embedding_length"]), dtype=np.float32)}
+
+
+def _mistral3_clip_tensor(name: str, data: np.ndarray, kv: KV) -> np.ndarray:
+    """Vision Q/K rows in llama.cpp's rotary layout: Ollama's converter repacks only the text model's, and
+    pixtral's graph rotates the vision heads as llama.cpp's converter permutes them (per head, the two halves
+    interleaved)."""
+    if not _QK_RE.fullmatch(name):
+        return data
+    rows, heads = data.shape[0], int(kv["mistral3.vision.attention.head_count"])
+    head_dim = rows // heads
+    out = np.arange(rows)
+    return data[(out // head_dim) * head_dim + (out % 2) * (head_dim // 2) + (out % head_dim) // 2]
+
+
+def _as_is(name: str, data: np.ndarray, kv: KV) -> np.ndarray:
+    return data
+
+
+def _nothing(kv: KV) -> dict[str, np.ndarray]:
+    return {}
+
+
 @dataclass(frozen=True)
 class _Arch:
     """How one architecture's single file splits: llama.cpp's name of its text architecture, its vision
     tensors' clip names (top level, and the leaf names in `v.blk.N.`), the clip tensors llama.cpp wants F32,
-    the clip keys, and the text keys llama.cpp needs beyond the file's own (renamed to `text_arch`)."""
+    the clip keys, the text keys llama.cpp needs beyond or instead of the file's own (under `text_arch`; None
+    drops one), a change to a clip tensor's data (by its clip name), and clip tensors the file lacks."""
 
     text_arch: str
     top: dict[str, str]
     block: dict[str, str]
     f32: tuple[str, ...]
     clip_kv: Callable[[gguf.GGUFWriter, KV, Shapes], None]
-    text_kv: Callable[[gguf.GGUFWriter, KV], None]
+    text_kv: Callable[[KV], KV]
+    clip_tensor: Callable[[str, np.ndarray, KV], np.ndarray] = _as_is
+    clip_extra: Callable[[KV], dict[str, np.ndarray]] = _nothing
 
 
 _ARCHS = {
@@ -166,6 +246,8 @@ _ARCHS = {
                     _gemma3_clip_kv, _gemma3_text_kv),
     "qwen25vl": _Arch("qwen2vl", _QWEN25VL_TOP, _QWEN25VL_BLOCK, ("v.patch_embd.weight", "v.patch_embd.weight.1"),
                       _qwen25vl_clip_kv, _qwen25vl_text_kv),
+    "mistral3": _Arch("mistral3", _MISTRAL3_TOP, _MISTRAL3_BLOCK, ("v.patch_embd.weight",), _mistral3_clip_kv,
+                      _mistral3_text_kv, _mistral3_clip_tensor, _mistral3_clip_extra),
 }
 SPLIT_ARCHS = tuple(_ARCHS)
 _BLOCK_RE = re.compile(r"v\.blk\.(\d+)\.(.+)\.(weight|bias)")
@@ -201,18 +283,30 @@ def _fields(reader: gguf.GGUFReader) -> Iterator[tuple[str, Any, gguf.GGUFValueT
         yield key, field.contents(), vtype, sub
 
 
+def _add(w: gguf.GGUFWriter, key: str, value: Any) -> None:
+    if isinstance(value, str):
+        w.add_string(key, value)
+    elif isinstance(value, float):
+        w.add_float32(key, value)
+    elif value is not None:
+        w.add_array(key, value)
+
+
 def _text_kv(w: gguf.GGUFWriter, reader: gguf.GGUFReader, arch: str, kv: KV, n_vocab: int) -> None:
     """Every key but the vision ones, under llama.cpp's architecture name; the tokenizer cut to the embedding's
     rows (Ollama's files may list extra multimodal tokens, which llama.cpp refuses); the keys llama.cpp needs
-    that Ollama's converter leaves out."""
+    that Ollama's converter leaves out or writes otherwise."""
     spec = _ARCHS[arch]
+    changed = spec.text_kv(kv)
     for key, value, vtype, sub in _fields(reader):
         if key.startswith((f"{arch}.vision.", f"{arch}.mm.", f"{arch}.mm_")):
             continue
         if key.startswith(f"{arch}."):
             key = spec.text_arch + key[len(arch):]
-        w.add_key_value(key, value[:n_vocab] if key in _VOCAB_ARRAYS else value, vtype, sub)
-    spec.text_kv(w, kv)
+        if key not in changed:
+            w.add_key_value(key, value[:n_vocab] if key in _VOCAB_ARRAYS else value, vtype, sub)
+    for key, value in changed.items():
+        _add(w, key, value)
 
 
 def _clip_kv(w: gguf.GGUFWriter, arch: str, kv: KV, shapes: Shapes) -> None:
@@ -220,20 +314,44 @@ def _clip_kv(w: gguf.GGUFWriter, arch: str, kv: KV, shapes: Shapes) -> None:
     _ARCHS[arch].clip_kv(w, kv, shapes)
 
 
-def _tensor(name: str, t: Any, f32: tuple[str, ...] = ()) -> tuple[str, Any, gguf.GGMLQuantizationType]:
-    """A tensor to write: a reader's memory-mapped data, as it is, or made F32 where llama.cpp wants that."""
-    if name in f32 and t.tensor_type == gguf.GGMLQuantizationType.F16:
-        return name, t.data.astype("float32"), gguf.GGMLQuantizationType.F32
-    return name, t.data, t.tensor_type
-def _write(path: Path, w: gguf.GGUFWriter, tensors: list[tuple[str, Any, gguf.GGMLQuantizationType]]) -> None:
+@dataclass(frozen=True)
+class _Out:
+    """A tensor to write: its header, and its data, read (and changed) only when written, one at a time."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    nbytes: int
+    qtype: gguf.GGMLQuantizationType
+    load: Callable[[], np.ndarray]
+
+
+def _text_tensor(t: Any) -> _Out:
+    return _Out(t.name, t.data.shape, t.data.dtype, t.data.nbytes, t.tensor_type, lambda: t.data)
+
+
+def _clip_tensor(spec: _Arch, name: str, t: Any, kv: KV) -> _Out:
+    """A vision tensor under its clip name, changed as `spec` says, made F32 where llama.cpp wants that."""
+    data = t.data
+    if name in spec.f32 and t.tensor_type == gguf.GGMLQuantizationType.F16:
+        return _Out(name, data.shape, np.dtype(np.float32), data.size * 4, gguf.GGMLQuantizationType.F32,
+                    lambda: spec.clip_tensor(name, data, kv).astype(np.float32))
+    return _Out(name, data.shape, data.dtype, data.nbytes, t.tensor_type, lambda: spec.clip_tensor(name, data, kv))
+
+
+def _new_tensor(name: str, data: np.ndarray) -> _Out:
+    return _Out(name, data.shape, data.dtype, data.nbytes, gguf.GGMLQuantizationType.F32, lambda: data)
+
+
+def _write(path: Path, w: gguf.GGUFWriter, tensors: list[_Out]) -> None:
     """Write `w`'s keys and the tensors (copied one by one, streaming from the memory map)."""
-    for name, data, qtype in tensors:
-        w.add_tensor_info(name, data.shape, data.dtype, data.nbytes, qtype)
+    for t in tensors:
+        w.add_tensor_info(t.name, t.shape, t.dtype, t.nbytes, t.qtype)
     w.write_header_to_file(path)
     w.write_kv_data_to_file()
     w.write_ti_data_to_file()
-    for _, data, _ in tensors:
-        w.write_tensor_data(data)
+    for t in tensors:
+        w.write_tensor_data(t.load())
     w.close()
 
 
@@ -246,18 +364,18 @@ def _split_into(src: Path, out: Path) -> None:
     kv["general.architecture"] = arch = str(reader.fields["general.architecture"].contents())
     if arch not in SPLIT_ARCHS:
         raise SplitError(f'architecture "{arch}" is not supported (only {", ".join(SPLIT_ARCHS)})')
-    text: list[tuple[str, Any, gguf.GGMLQuantizationType]] = []
-    vision: list[tuple[str, Any, gguf.GGMLQuantizationType]] = []
+    spec = _ARCHS[arch]
     shapes: Shapes = {t.name: tuple(int(n) for n in t.shape) for t in reader.tensors}
-    for t in reader.tensors:
-        new = clip_name(arch, t.name)
-        (text if new is None else vision).append(_tensor(new or t.name, t, _ARCHS[arch].f32))
     n_vocab = shapes.get("token_embd.weight", (0, 0))[-1]  # shape [n_embd, n_vocab]
+    names = {t.name: clip_name(arch, t.name) for t in reader.tensors}
+    text = [_text_tensor(t) for t in reader.tensors if names[t.name] is None]
+    vision = [_clip_tensor(spec, str(names[t.name]), t, kv) for t in reader.tensors if names[t.name] is not None]
     if not vision or not n_vocab:
         raise SplitError("it has no vision tensors" if not vision else "it has no token_embd.weight")
+    vision += [_new_tensor(name, data) for name, data in spec.clip_extra(kv).items()]
     clip = gguf.GGUFWriter(None, "clip")
     _clip_kv(clip, arch, kv, shapes)
-    model = gguf.GGUFWriter(None, _ARCHS[arch].text_arch)
+    model = gguf.GGUFWriter(None, spec.text_arch)
     _text_kv(model, reader, arch, kv, n_vocab)
     _write(out / "mmproj.gguf", clip, vision)
     _write(out / "model.gguf", model, text)

@@ -112,19 +112,28 @@ def test_the_split_is_made_once(http: httpx.Client, srv: Server) -> None:
     assert not [p for p in split_files(srv)[0].parent.parent.iterdir() if p.name.startswith(".tmp-")]
 
 
-def test_a_broken_single_file_is_a_clear_error(http: httpx.Client, gemma3: Path, tmp_path: Path) -> None:
-    broken = tmp_path / "broken.gguf"
-    reader = gguf.GGUFReader(gemma3)
-    w = gguf.GGUFWriter(broken, "gemma3")
+def rewrite(src: Path, dest: Path, changed: dict[str, str | None]) -> Path:
+    """A copy of the GGUF `src` with the string keys `changed` set (None: left out)."""
+    reader = gguf.GGUFReader(src)
+    w = gguf.GGUFWriter(dest, str(reader.fields["general.architecture"].contents()))
     for key, field in reader.fields.items():
-        if not key.startswith("GGUF.") and key not in ("general.architecture", "gemma3.vision.image_size"):
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        if key not in changed:
             w.add_key_value(key, field.contents(), field.types[0], field.types[-1] if len(field.types) > 1 else None)
+        elif (value := changed[key]) is not None:
+            w.add_string(key, value)
     for t in reader.tensors:
         w.add_tensor(t.name, t.data, raw_dtype=t.tensor_type)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+    return dest
+
+
+def test_a_broken_single_file_is_a_clear_error(http: httpx.Client, gemma3: Path, tmp_path: Path) -> None:
+    broken = rewrite(gemma3, tmp_path / "broken.gguf", {"gemma3.vision.image_size": None})
     create(http, "g3-broken", broken)
     r = ask(http, [RED], model="g3-broken")
     assert r.status_code == 500

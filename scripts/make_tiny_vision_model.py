@@ -19,7 +19,11 @@ patch merger) as Ollama's convert_qwen25vl.go writes it, `<|vision_start|>`/`<|v
 `--kind mistral3-single` writes `OUTDIR/mistral3.gguf`: a Mistral Small 3.1-like mistral3 (pixtral tower, 2x2
 patch merger; 4-pixel patches, so 8 pixels per image token) as Ollama's convert_mistral.go writes it.
 
-Usage: make_tiny_vision_model.py OUTDIR [--seed N] [--kind mlp|qwen2vl|gemma3-single|qwen25vl-single|mistral3-single]
+`--kind llama4-single` writes `OUTDIR/llama4.gguf`: a llama4 (mixture-of-experts text model; ViT with a class
+token, pixel shuffle 2x2, adapter MLP) as Ollama's convert_llama4.go writes it.
+
+Usage: make_tiny_vision_model.py OUTDIR [--seed N] [--kind mlp|qwen2vl|gemma3-single|qwen25vl-single|
+                                                    mistral3-single|llama4-single]
 """
 
 from __future__ import annotations
@@ -359,9 +363,88 @@ def write_mistral3_single(path: Path, seed: int = 0) -> Path:
     return path
 
 
+LLAMA4_TOKENS = ("<|image_start|>", "<|image_end|>")  # libmtmd's markers around a Llama 4 image
+# llama.cpp's llama4 attends in chunks in 3 layers of 4 and fully in the 4th: fewer give it no full-attention cache
+LLAMA4_LAYERS = 4
+
+
+def _llama4_kv(w: gguf.GGUFWriter, t: Tower, heads: int, kv_heads: int, n_vocab: int) -> None:
+    """The keys of Ollama's llama4 (convert_llama4.go: its llama keys renamed, the MoE and vision ones)."""
+    for key, value in (("vocab_size", n_vocab), ("block_count", LLAMA4_LAYERS), ("context_length", 2048),
+                       ("embedding_length", t.text_embd), ("feed_forward_length", 64),
+                       ("attention.head_count", heads), ("attention.head_count_kv", kv_heads),
+                       ("rope.dimension_count", t.text_embd // heads), ("expert_feed_forward_length", 32),
+                       ("expert_count", 2), ("expert_used_count", 1), ("interleave_moe_layer_step", 1),
+                       ("attention.chunk_size", 8192), ("vision.block_count", t.layers),
+                       ("vision.embedding_length", t.embd), ("vision.feed_forward_length", t.ff),
+                       ("vision.attention.head_count", t.heads), ("vision.image_size", t.image_size),
+                       ("vision.patch_size", t.patch_size)):
+        w.add_uint32(f"llama4.{key}", value)
+    for key, fvalue in (("rope.freq_base", 5e5), ("attention.layer_norm_rms_epsilon", 1e-5),
+                        ("vision.rope.freq_base", 1e4), ("vision.layer_norm_epsilon", 1e-5),
+                        ("vision.pixel_shuffle_ratio", 0.5)):
+        w.add_float32(f"llama4.{key}", fvalue)
+    w.add_bool("llama4.use_qk_norm", True)
+
+
+def _llama4_text(w: gguf.GGUFWriter, rng: np.random.Generator, n_embd: int, heads: int, kv_heads: int,
+                 n_vocab: int) -> None:
+    """Every block a mixture of 2 experts (1 used) plus a shared one, as Ollama's converter lays them out
+    (experts' gate and up split, [experts, ff, embd])."""
+    n_ff, hd, s = 32, n_embd // heads, 1.0 / np.sqrt(n_embd)
+    w.add_tensor("token_embd.weight", _w(rng, n_vocab, n_embd, std=1.0))
+    w.add_tensor("output_norm.weight", np.ones(n_embd, dtype=np.float32))
+    w.add_tensor("output.weight", _w(rng, n_vocab, n_embd, std=0.5))
+    for i in range(LLAMA4_LAYERS):
+        p = f"blk.{i}."
+        for name in ("attn_norm", "ffn_norm"):
+            w.add_tensor(p + name + ".weight", np.ones(n_embd, dtype=np.float32))
+        for name, rows in (("attn_q", heads * hd), ("attn_k", kv_heads * hd), ("attn_v", kv_heads * hd)):
+            w.add_tensor(p + name + ".weight", _w(rng, rows, n_embd, std=s))
+        w.add_tensor(p + "attn_output.weight", _w(rng, n_embd, heads * hd, std=s))
+        w.add_tensor(p + "ffn_gate_inp.weight", _w(rng, 2, n_embd, std=s))
+        for name in ("ffn_gate_exps", "ffn_up_exps"):
+            w.add_tensor(p + name + ".weight", _w(rng, 2, n_ff, n_embd, std=s))
+        w.add_tensor(p + "ffn_down_exps.weight", _w(rng, 2, n_embd, n_ff, std=1.0 / np.sqrt(n_ff)))
+        for name in ("ffn_gate_shexp", "ffn_up_shexp"):
+            w.add_tensor(p + name + ".weight", _w(rng, n_ff, n_embd, std=s))
+        w.add_tensor(p + "ffn_down_shexp.weight", _w(rng, n_embd, n_ff, std=1.0 / np.sqrt(n_ff)))
+
+
+def _llama4_vision(w: gguf.GGUFWriter, t: Tower, rng: np.random.Generator, text_embd: int) -> None:
+    """Llama 4's ViT (unfold patch embedding as a linear layer, a class token, learned positions), its
+    pixel-shuffle adapter MLP (2x2 patches in) and the projector, under Ollama's names and HF's layout."""
+    d, proj = t.embd, 64
+    w.add_tensor("v.patch_embedding.weight", _w(rng, d, 3 * t.patch_size * t.patch_size, std=0.5))
+    w.add_tensor("v.class_embedding", _w(rng, d, std=0.02))
+    w.add_tensor("v.positional_embedding_vlm", _w(rng, t.patches + 1, d, std=0.02))
+    for name in ("v.layernorm_pre", "v.layernorm_post"):
+        w.add_tensor(name + ".weight", np.ones(d, dtype=np.float32))
+        w.add_tensor(name + ".bias", np.zeros(d, dtype=np.float32))
+    _blocks(w, t, rng, ("attn_q", "attn_k", "attn_v", "attn_output", "attn_norm", "ffn_norm", "mlp.fc1", "mlp.fc2"))
+    w.add_tensor("v.vision_adapter.mlp.fc1.weight", _w(rng, proj, 4 * d, std=1.0 / np.sqrt(4 * d)))
+    w.add_tensor("v.vision_adapter.mlp.fc2.weight", _w(rng, proj, proj, std=2.0 / np.sqrt(proj)))
+    w.add_tensor("mm.linear_1.weight", _w(rng, text_embd, proj, std=2.0 / np.sqrt(proj)))
+
+
+def write_llama4_single(path: Path, seed: int = 0) -> Path:
+    """One llama4 GGUF with its vision tower inside, in Ollama's layout."""
+    rng = np.random.default_rng(seed)
+    tower = Tower(patch_size=4, ff=128)
+    n_vocab = len(smollm2_tokenizer().tokens) + len(LLAMA4_TOKENS)
+    w = tokenizer_writer(path, "llama4", name="tiny-llama4", chat_template=smollm2_tokenizer().chat_template,
+                         extra_tokens=LLAMA4_TOKENS)
+    _llama4_kv(w, tower, heads=4, kv_heads=2, n_vocab=n_vocab)
+    _llama4_text(w, rng, tower.text_embd, heads=4, kv_heads=2, n_vocab=n_vocab)
+    _llama4_vision(w, tower, rng, tower.text_embd)
+    finish_gguf(w)
+    return path
+
+
 SINGLE = {"gemma3-single": ("gemma3.gguf", write_gemma3_single),
           "qwen25vl-single": ("qwen25vl.gguf", write_qwen25vl_single),
-          "mistral3-single": ("mistral3.gguf", write_mistral3_single)}
+          "mistral3-single": ("mistral3.gguf", write_mistral3_single),
+          "llama4-single": ("llama4.gguf", write_llama4_single)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,12 @@ the text model keeps its architecture (the YaRN keys of Ollama's published files
 names; an empty rope.scaling.type, which the converter writes for a model without scaling and llama.cpp
 aborts on, dropped), the pixtral tower is renamed, its Q/K rows permuted into llama.cpp's rotary layout (Ollama's
 converter repacks only the text model's), and the [IMG_BREAK] embedding the file lacks is zeros, as the shim
-makes it. Other architectures are not split.
+makes it.
+
+llama4 follows convert_llama4.go and handle_llama4 / handle_llama4_clip: the text model is loaded as it is
+(its MoE tensors already have llama.cpp's names and layout); the tower, the pixel-shuffle adapter MLP and the
+projector are renamed to llama.cpp's `llama4` projector, whose scale factor is 1 / pixel_shuffle_ratio. Other
+architectures are not split.
 """
 
 from __future__ import annotations
@@ -70,16 +75,16 @@ def _require(kv: KV, *keys: str) -> None:
 
 
 def _clip_basics(w: gguf.GGUFWriter, kv: KV, arch: str, projector: str, activation: str, keys: tuple[str, ...],
-                 eps: float) -> None:
+                 eps: float, eps_key: str = "attention.layer_norm_epsilon") -> None:
     """The projector type and its activation (`use_gelu`, `use_silu`), the vision keys `keys` (all required),
-    the layer norm epsilon (`eps` unless the file has one) and the projection width (the text model's)."""
+    the layer norm epsilon (`eps` unless the file has `eps_key`) and the projection width (the text model's)."""
     v = f"{arch}.vision."
     _require(kv, *(v + key for key in keys), f"{arch}.embedding_length")
     w.add_string("clip.projector_type", projector)
     w.add_bool(f"clip.{activation}", True)
     for key in keys:
         w.add_uint32(f"clip.vision.{key}", int(kv[v + key]))
-    w.add_float32("clip.vision.attention.layer_norm_epsilon", float(kv.get(v + "attention.layer_norm_epsilon", eps)))
+    w.add_float32("clip.vision.attention.layer_norm_epsilon", float(kv.get(v + eps_key, eps)))
     w.add_uint32("clip.vision.projection_dim", int(kv[f"{arch}.embedding_length"]))
 
 
@@ -216,6 +221,30 @@ def _mistral3_clip_tensor(name: str, data: np.ndarray, kv: KV) -> np.ndarray:
     return data[(out // head_dim) * head_dim + (out % 2) * (head_dim // 2) + (out % head_dim) // 2]
 
 
+# ---- llama4 (Llama 4 Scout, Maverick) ----------------------------------------------------------------------
+_LLAMA4_TOP = {"v.patch_embedding.weight": "v.patch_embd.weight", "v.class_embedding": "v.class_embd",
+               "v.positional_embedding_vlm": "v.position_embd.weight", **_both("v.layernorm_pre", "v.pre_ln"),
+               **_both("v.layernorm_post", "v.post_ln"), "v.vision_adapter.mlp.fc1.weight": "mm.model.mlp.1.weight",
+               "v.vision_adapter.mlp.fc2.weight": "mm.model.mlp.2.weight", "mm.linear_1.weight": "mm.model.fc.weight"}
+_LLAMA4_BLOCK = {"attn_q": "attn_q", "attn_k": "attn_k", "attn_v": "attn_v", "attn_output": "attn_out",
+                 "attn_norm": "ln1", "ffn_norm": "ln2", "mlp.fc1": "ffn_up", "mlp.fc2": "ffn_down"}
+_LLAMA4_VISION_KEYS = ("block_count", "embedding_length", "feed_forward_length", "attention.head_count",
+                       "image_size", "patch_size")
+
+
+def _llama4_clip_kv(w: gguf.GGUFWriter, kv: KV, shapes: Shapes) -> None:
+    _clip_basics(w, kv, "llama4", "llama4", "use_gelu", _LLAMA4_VISION_KEYS, 1e-5, "layer_norm_epsilon")
+    w.add_string("clip.vision.projector_type", "llama4")
+    ratio = float(kv.get("llama4.vision.pixel_shuffle_ratio", 0.0))
+    w.add_uint32("clip.vision.projector.scale_factor", (round(1 / ratio) if ratio > 0 else 0) or 2)
+    w.add_array("clip.vision.image_mean", [0.5, 0.5, 0.5])
+    w.add_array("clip.vision.image_std", [0.5, 0.5, 0.5])
+
+
+def _no_text_kv(kv: KV) -> KV:
+    return {}
+
+
 def _as_is(name: str, data: np.ndarray, kv: KV) -> np.ndarray:
     return data
 
@@ -248,6 +277,7 @@ _ARCHS = {
                       _qwen25vl_clip_kv, _qwen25vl_text_kv),
     "mistral3": _Arch("mistral3", _MISTRAL3_TOP, _MISTRAL3_BLOCK, ("v.patch_embd.weight",), _mistral3_clip_kv,
                       _mistral3_text_kv, _mistral3_clip_tensor, _mistral3_clip_extra),
+    "llama4": _Arch("llama4", _LLAMA4_TOP, _LLAMA4_BLOCK, (), _llama4_clip_kv, _no_text_kv),
 }
 SPLIT_ARCHS = tuple(_ARCHS)
 _BLOCK_RE = re.compile(r"v\.blk\.(\d+)\.(.+)\.(weight|bias)")

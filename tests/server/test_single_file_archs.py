@@ -1,7 +1,8 @@
 """Ollama's single-file vision models beyond gemma3 over HTTP: tiny random Qwen2.5-VL (windowed ViT, 2x2 patch
-merger) and mistral3 (pixtral tower, patch merger) with their vision towers inside one GGUF, in Ollama's layout
-(scripts/make_tiny_vision_model.py --kind qwen25vl-single / mistral3-single), each created from that one file
-and split at load time into the text GGUF and the CLIP projector llama.cpp loads."""
+merger), mistral3 (pixtral tower, patch merger) and llama4 (mixture-of-experts text model, ViT with pixel
+shuffle) with their vision towers inside one GGUF, in Ollama's layout (scripts/make_tiny_vision_model.py
+--kind <arch>-single), each created from that one file and split at load time into the text GGUF and the CLIP
+projector llama.cpp loads."""
 
 from __future__ import annotations
 
@@ -21,13 +22,15 @@ from test_single_file_vision import SCRIPT, create, rewrite
 
 from pollama.store.split import clip_name, split_model
 
-ARCHS = ("qwen25vl", "mistral3")
+ARCHS = ("qwen25vl", "mistral3", "llama4")
 # the image tokens of a 40x30 test image, then the markers around them:
 # qwen25vl: resized to whole 16-pixel cells (8-pixel patches merged 2x2), at least libmtmd's 8 tokens: 4x3
 #           cells; <|vision_start|> and <|vision_end|>
 # mistral3: 8-pixel cells (4-pixel patches merged 2x2): 5x4, an [IMG_BREAK] after each row but the last;
 #           [IMG_END]
-IMAGE_TOKENS = {"qwen25vl": 12 + 2, "mistral3": 20 + 3 + 1}
+# llama4:   two 32-pixel tiles and the overview, each 8x8 patches pixel-shuffled 2x2 to 16 tokens;
+#           <|image_start|> and <|image_end|>
+IMAGE_TOKENS = {"qwen25vl": 12 + 2, "mistral3": 20 + 3 + 1, "llama4": 3 * 16 + 2}
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +158,32 @@ def test_mistral3_without_rope_scaling_or_pretokenizer(files: dict[str, Path], t
     model, _ = split_model(path, tmp_path / "split")
     keys = {k: f.contents() for k, f in gguf.GGUFReader(model).fields.items()}
     assert "mistral3.rope.scaling.type" not in keys and keys["tokenizer.ggml.pre"] == "tekken"
+
+
+# ---- llama4 ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("ollama", "llama_cpp"), [
+    ("v.patch_embedding.weight", "v.patch_embd.weight"), ("v.class_embedding", "v.class_embd"),
+    ("v.positional_embedding_vlm", "v.position_embd.weight"), ("v.layernorm_pre.bias", "v.pre_ln.bias"),
+    ("v.layernorm_post.weight", "v.post_ln.weight"), ("v.blk.0.attn_output.bias", "v.blk.0.attn_out.bias"),
+    ("v.blk.3.attn_norm.weight", "v.blk.3.ln1.weight"), ("v.blk.3.ffn_norm.bias", "v.blk.3.ln2.bias"),
+    ("v.blk.33.mlp.fc1.weight", "v.blk.33.ffn_up.weight"), ("v.blk.33.mlp.fc2.bias", "v.blk.33.ffn_down.bias"),
+    ("v.vision_adapter.mlp.fc1.weight", "mm.model.mlp.1.weight"),
+    ("v.vision_adapter.mlp.fc2.weight", "mm.model.mlp.2.weight"), ("mm.linear_1.weight", "mm.model.fc.weight"),
+    ("blk.0.ffn_gate_exps.weight", None), ("blk.0.ffn_down_shexp.weight", None),
+])
+def test_llama4_tensor_names(ollama: str, llama_cpp: str | None) -> None:
+    assert clip_name("llama4", ollama) == llama_cpp
+
+
+def test_llama4_split(files: dict[str, Path], tmp_path: Path) -> None:
+    model, mmproj = split_model(files["llama4"], tmp_path / "split")
+    clip = {k: f.contents() for k, f in gguf.GGUFReader(mmproj).fields.items()}
+    assert clip["clip.projector_type"] == "llama4" and clip["clip.use_gelu"] is True
+    assert clip["clip.vision.projector.scale_factor"] == 2  # 1 / pixel_shuffle_ratio 0.5
+    assert clip["clip.vision.attention.layer_norm_epsilon"] == pytest.approx(1e-5)
+    assert clip["clip.vision.feed_forward_length"] == 128 and clip["clip.vision.projection_dim"] == 64
+    text = gguf.GGUFReader(model)
+    keys = {k: f.contents() for k, f in text.fields.items()}
+    assert keys["general.architecture"] == "llama4" and keys["llama4.expert_count"] == 2
+    assert not [k for k in keys if k.startswith(("llama4.vision.", "llama4.mm."))]
+    assert not [t.name for t in text.tensors if t.name.startswith(("v.", "mm."))]

@@ -88,7 +88,7 @@ def test_chat_request_defaults_and_choices() -> None:
     ({"model": "m", "messages": [{"role": "user", "content": 5}]}, "content type"),
     ({"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url",
                                                                 "image_url": {"url": "http://x/y.png"}}]}]},
-     "invalid image input"),
+     "image URLs are not currently supported"),
     ({"model": "m", "messages": [{"role": "assistant", "tool_calls": [
         {"id": "c", "function": {"name": "f", "arguments": "{not json"}}]}]}, "invalid tool call arguments"),
     ({"model": "m", "messages": [{"role": "user", "content": "x"}], "stop": [1]}, "stop"),

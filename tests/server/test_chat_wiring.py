@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -48,6 +49,7 @@ class FakeScheduler:
     def __init__(self, runner: FakeRunner) -> None:
         self.loaded = FakeLoaded(runner)
         self.metrics = Metrics()
+        self.cfg = SimpleNamespace(speculative="")
 
     def keep_alive_of(self, value: Any) -> float:
         return 300.0

@@ -131,6 +131,9 @@ def _note_aborts(endpoints: list[str]) -> None:
         dead = [ep for ep in endpoints if not _reachable(ep)]
         if dead:
             sys.stderr.write(f"RPC server {', '.join(dead)} is unreachable: it stopped or the network failed\n")
+        elif b"rpc" in (message or b"").lower():  # it answers again (restarted, or still closing when probed)
+            sys.stderr.write(f"an RPC server failed ({', '.join(endpoints)}): it stopped, restarted or sent a "
+                             "malformed response\n")
         sys.stderr.flush()
 
     _abort_hook = ctypes.CFUNCTYPE(None, ctypes.c_char_p)(on_abort)

@@ -22,8 +22,11 @@ patch merger; 4-pixel patches, so 8 pixels per image token) as Ollama's convert_
 `--kind llama4-single` writes `OUTDIR/llama4.gguf`: a llama4 (mixture-of-experts text model; ViT with a class
 token, pixel shuffle 2x2, adapter MLP) as Ollama's convert_llama4.go writes it.
 
+`--kind qwen3vl-single` writes `OUTDIR/qwen3vl.gguf`: a Qwen3-VL (qwen3 text model with deepstack inputs; ViT
+with learned positions, a 2x2 merger and a deepstack merger) in the layout of Ollama's published single files.
+
 Usage: make_tiny_vision_model.py OUTDIR [--seed N] [--kind mlp|qwen2vl|gemma3-single|qwen25vl-single|
-                                                    mistral3-single|llama4-single]
+                                                    mistral3-single|llama4-single|qwen3vl-single]
 """
 
 from __future__ import annotations
@@ -441,10 +444,82 @@ def write_llama4_single(path: Path, seed: int = 0) -> Path:
     return path
 
 
+def _qwen3vl_kv(w: gguf.GGUFWriter, t: Tower, heads: int, kv_heads: int, head_dim: int) -> None:
+    """The keys of Ollama's single-file qwen3vl (convert_qwen3vl.go before it wrote a separate projector:
+    qwen3's keys, M-RoPE sections, the vision ones); a deepstack merger after block 0."""
+    for key, value in (("block_count", 2), ("context_length", 2048), ("embedding_length", t.text_embd),
+                       ("feed_forward_length", 128), ("attention.head_count", heads),
+                       ("attention.head_count_kv", kv_heads), ("attention.key_length", head_dim),
+                       ("attention.value_length", head_dim), ("vision.block_count", t.layers),
+                       ("vision.embedding_length", t.embd), ("vision.attention.head_count", t.heads),
+                       ("vision.num_channels", 3), ("vision.patch_size", t.patch_size),
+                       ("vision.spatial_merge_size", 2), ("vision.temporal_patch_size", 2),
+                       ("vision.shortest_edge", 32 * 32), ("vision.longest_edge", 256 * 256)):
+        w.add_uint32(f"qwen3vl.{key}", value)
+    for key, fvalue in (("rope.freq_base", 5e6), ("attention.layer_norm_rms_epsilon", 1e-6),
+                        ("vision.attention.layer_norm_epsilon", 1e-6), ("vision.rope.freq_base", 1e4)):
+        w.add_float32(f"qwen3vl.{key}", fvalue)
+    w.add_array("qwen3vl.rope.mrope_section", [2, 3, 3])
+    w.add_array("qwen3vl.vision.deepstack_visual_indexes", [0])
+    w.add_array("qwen3vl.vision.image_mean", [0.5, 0.5, 0.5])
+    w.add_array("qwen3vl.vision.image_std", [0.5, 0.5, 0.5])
+
+
+def _linear(w: gguf.GGUFWriter, rng: np.random.Generator, name: str, n_out: int, n_in: int, std: float,
+            dtype: type = np.float32) -> None:
+    w.add_tensor(name + ".weight", _w(rng, n_out, n_in, std=std).astype(dtype))
+    w.add_tensor(name + ".bias", np.zeros(n_out, dtype=np.float32))
+
+
+def _layer_norm(w: gguf.GGUFWriter, name: str, n: int) -> None:
+    w.add_tensor(name + ".weight", np.ones(n, dtype=np.float32))
+    w.add_tensor(name + ".bias", np.zeros(n, dtype=np.float32))
+
+
+def _qwen3vl_vision(w: gguf.GGUFWriter, t: Tower, rng: np.random.Generator) -> None:
+    """Qwen3-VL's tower under Ollama's names: the Conv3D patch kernel as [out * in, 2, p, p] (F16), learned
+    positions for a 4x4 grid, fused qkv split in q, k, v (F16), the merger and a deepstack merger (2x2
+    patches in)."""
+    d, ff, s = t.embd, t.ff, 1.0 / np.sqrt(t.embd)
+    w.add_tensor("v.patch_embed.weight", _w(rng, d * 3, 2, t.patch_size, t.patch_size, std=0.5).astype(np.float16))
+    w.add_tensor("v.patch_embed.bias", np.zeros(d, dtype=np.float32))
+    w.add_tensor("v.pos_embed.weight", _w(rng, 16, d, std=0.02))
+    for i in range(t.layers):
+        p = f"v.blk.{i}."
+        for name in ("attn_q", "attn_k", "attn_v"):
+            _linear(w, rng, p + name, d, d, s, np.float16)
+        _linear(w, rng, p + "attn_out", d, d, s)
+        _layer_norm(w, p + "norm1", d)
+        _layer_norm(w, p + "norm2", d)
+        _linear(w, rng, p + "mlp.linear_fc1", ff, d, s)
+        _linear(w, rng, p + "mlp.linear_fc2", d, ff, 1.0 / np.sqrt(ff))
+    for p, norm in (("v.merger.", d), ("v.deepstack_merger.0.", 4 * d)):
+        _layer_norm(w, p + "norm", norm)
+        _linear(w, rng, p + "linear_fc1", 4 * d, 4 * d, 1.0 / np.sqrt(4 * d))
+        _linear(w, rng, p + "linear_fc2", t.text_embd, 4 * d, 2.0 / np.sqrt(4 * d))
+
+
+def write_qwen3vl_single(path: Path, seed: int = 0) -> Path:
+    """One Qwen3-VL GGUF with its vision tower inside, in the layout of Ollama's published files."""
+    rng = np.random.default_rng(seed)
+    tower = Tower(kind="qwen2vl")
+    w = tokenizer_writer(path, "qwen3vl", name="tiny-qwen3vl", chat_template=smollm2_tokenizer().chat_template,
+                         extra_tokens=QWEN25VL_TOKENS)
+    _qwen3vl_kv(w, tower, heads=4, kv_heads=2, head_dim=16)
+    _qwen2_text(w, rng, tower.text_embd, heads=4, kv_heads=2, extra_tokens=len(QWEN25VL_TOKENS), bias=False)
+    for i in range(2):  # qwen3's per-head q and k norms
+        for name in ("attn_q_norm", "attn_k_norm"):
+            w.add_tensor(f"blk.{i}.{name}.weight", np.ones(16, dtype=np.float32))
+    _qwen3vl_vision(w, tower, rng)
+    finish_gguf(w)
+    return path
+
+
 SINGLE = {"gemma3-single": ("gemma3.gguf", write_gemma3_single),
           "qwen25vl-single": ("qwen25vl.gguf", write_qwen25vl_single),
           "mistral3-single": ("mistral3.gguf", write_mistral3_single),
-          "llama4-single": ("llama4.gguf", write_llama4_single)}
+          "llama4-single": ("llama4.gguf", write_llama4_single),
+          "qwen3vl-single": ("qwen3vl.gguf", write_qwen3vl_single)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,8 +30,14 @@ makes it.
 
 llama4 follows convert_llama4.go and handle_llama4 / handle_llama4_clip: the text model is loaded as it is
 (its MoE tensors already have llama.cpp's names and layout); the tower, the pixel-shuffle adapter MLP and the
-projector are renamed to llama.cpp's `llama4` projector, whose scale factor is 1 / pixel_shuffle_ratio. Other
-architectures are not split.
+projector are renamed to llama.cpp's `llama4` projector, whose scale factor is 1 / pixel_shuffle_ratio.
+
+qwen3vl (Qwen3-VL) follows the layout of Ollama's published files (convert_qwen3vl.go before it wrote
+a separate projector) and handle_qwen3vl / handle_qwen3vl_clip: the text model gets its M-RoPE sections padded to
+four (Qwen3-VL's [24, 20, 20] when the file has none) and the deepstack layer count; each vision block's Q, K and
+V are merged into one F32 `attn_qkv` (dequantized: a file may mix types), the Conv3D patch kernel is split into
+one F32 kernel per temporal slice, the deepstack mergers are renamed after the block they follow, and the image
+size comes from the learned positions. Other architectures are not split.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +64,23 @@ __all__ = ["SPLIT_ARCHS", "SplitError", "vision_arch", "clip_name", "split_model
 
 KV = dict[str, Any]
 Shapes = dict[str, tuple[int, ...]]  # Ollama's tensor name -> its shape (GGUF order: ne[0] first)
+
+
+@dataclass(frozen=True)
+class _Out:
+    """A tensor to write: its header, and its data, read (and changed) only when written, one at a time."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    nbytes: int
+    qtype: gguf.GGMLQuantizationType
+    load: Callable[[], np.ndarray]
+
+
+def _f32_tensor(name: str, shape: tuple[int, ...], load: Callable[[], np.ndarray]) -> _Out:
+    """An F32 tensor the file lacks, made (by `load`, numpy shape `shape`) only when written."""
+    return _Out(name, shape, np.dtype(np.float32), 4 * math.prod(shape), gguf.GGMLQuantizationType.F32, load)
 
 
 class SplitError(APIError):
@@ -203,10 +227,11 @@ def _mistral3_clip_kv(w: gguf.GGUFWriter, kv: KV, shapes: Shapes) -> None:
     w.add_array("clip.vision.image_std", _CLIP_STD)
 
 
-def _mistral3_clip_extra(kv: KV) -> dict[str, np.ndarray]:
+def _mistral3_clip_extra(kv: KV, tensors: dict[str, Any]) -> list[_Out]:
     """The [IMG_BREAK] embedding pixtral's graph puts after each row of patches: zeros, as Ollama's shim
     gives it (its files carry no such tensor)."""
-    return {"v.token_embd.img_break": np.zeros(int(kv["mistral3.embedding_length"]), dtype=np.float32)}
+    n_embd = int(kv["mistral3.embedding_length"])
+    return [_f32_tensor("v.token_embd.img_break", (n_embd,), lambda: np.zeros(n_embd, dtype=np.float32))]
 
 
 def _mistral3_clip_tensor(name: str, data: np.ndarray, kv: KV) -> np.ndarray:
@@ -245,12 +270,103 @@ def _no_text_kv(kv: KV) -> KV:
     return {}
 
 
+# ---- qwen3vl (Qwen3-VL) ----------------------------------------------------------------------------------
+_QWEN3VL_TOP = {"v.patch_embed.weight": "", "v.patch_embed.bias": "v.patch_embd.bias",
+                "v.pos_embed.weight": "v.position_embd.weight", **_both("v.merger.norm", "v.post_ln"),
+                **_both("v.merger.linear_fc1", "mm.0"), **_both("v.merger.linear_fc2", "mm.2")}
+_QWEN3VL_BLOCK = {"attn_q": "", "attn_k": "", "attn_v": "", "attn_out": "attn_out", "norm1": "ln1", "norm2": "ln2",
+                  "mlp.linear_fc1": "ffn_up", "mlp.linear_fc2": "ffn_down"}
+_QWEN3VL_DEEPSTACK = {"norm": "norm", "linear_fc1": "fc1", "linear_fc2": "fc2"}
+_QWEN3VL_MROPE = [24, 20, 20, 0]  # Qwen3-VL's sections, which Ollama's shim assumes when a file has none
+# clip key, Ollama's key (under <arch>.vision.), default (a file may carry 0 or [] for "not given")
+_QWEN3VL_OPTIONAL_KEYS = (("num_channels", "num_channels", 3), ("spatial_merge_size", "spatial_merge_size", 2),
+                          ("temporal_patch_size", "temporal_patch_size", 2),
+                          ("image_min_pixels", "shortest_edge", 65536), ("image_max_pixels", "longest_edge", 16777216))
+
+
+def _qwen3vl_text_kv(kv: KV) -> KV:
+    arch = kv["general.architecture"]
+    sections = [int(x) for x in kv.get(f"{arch}.rope.mrope_section", [])][:3]
+    added: KV = {f"{arch}.rope.dimension_sections": sections + [0] if len(sections) == 3 else _QWEN3VL_MROPE}
+    if f"{arch}.n_deepstack_layers" not in kv:
+        added[f"{arch}.n_deepstack_layers"] = len(kv.get(f"{arch}.vision.deepstack_visual_indexes", []))
+    return added
+
+
+def _qwen3vl_clip_kv(w: gguf.GGUFWriter, kv: KV, shapes: Shapes) -> None:
+    arch = kv["general.architecture"]
+    v = f"{arch}.vision."
+    if "v.blk.0.mlp.linear_fc1.weight" not in shapes or "v.pos_embed.weight" not in shapes:
+        raise SplitError("missing v.blk.0.mlp.linear_fc1.weight or v.pos_embed.weight")
+    _clip_basics(w, kv, arch, "qwen3vl_merger", "use_gelu", _QWEN25VL_VISION_KEYS, 1e-6)
+    for clip_key, key, default in _QWEN3VL_OPTIONAL_KEYS:
+        w.add_uint32(f"clip.vision.{clip_key}", int(kv.get(v + key) or default))
+    w.add_float32("clip.vision.rope.freq_base", float(kv.get(v + "rope.freq_base") or 1e4))
+    w.add_uint32("clip.vision.feed_forward_length", shapes["v.blk.0.mlp.linear_fc1.weight"][1])
+    side = math.isqrt(shapes["v.pos_embed.weight"][1])  # learned positions for a square grid of patches
+    w.add_uint32("clip.vision.image_size", side * int(kv[v + "patch_size"]))
+    for stat in ("image_mean", "image_std"):
+        w.add_array(f"clip.vision.{stat}", [float(x) for x in kv.get(v + stat, [])] or [0.5, 0.5, 0.5])
+    deepstack = {int(i) for i in kv.get(v + "deepstack_visual_indexes", [])}
+    w.add_array("clip.vision.is_deepstack_layers", [b in deepstack for b in range(int(kv[v + "block_count"]))])
+
+
+def _numpy_shape(t: Any) -> tuple[int, ...]:
+    """A reader tensor's shape in numpy's order (GGUF lists ne[0] first), whatever its type."""
+    return tuple(int(n) for n in reversed(t.shape))
+
+
+def _f32(t: Any) -> np.ndarray:
+    return np.asarray(gguf.quants.dequantize(t.data, t.tensor_type), dtype=np.float32)
+
+
+def _concat_f32(parts: list[Any]) -> np.ndarray:
+    return np.concatenate([_f32(p) for p in parts])
+
+
+def _temporal_slice(patch: Any, kernel: tuple[int, ...], i: int) -> np.ndarray:
+    """Slice `i` of a Conv3D kernel stored [out * in, 2, h, w]: [out, in, h, w]."""
+    out, channels, height, width = kernel
+    return _f32(patch).reshape(out, channels, 2, height, width)[:, :, i]
+
+
+def _qwen3vl_clip_extra(kv: KV, tensors: dict[str, Any]) -> list[_Out]:
+    """What llama.cpp's qwen3vl_merger reads in other forms: each block's Q, K and V (and biases) as one
+    `attn_qkv` (in F32: a file may mix types), the Conv3D patch kernel as one F32 Conv2D kernel per temporal
+    slice, and the deepstack mergers under the index of the block they follow."""
+    arch = kv["general.architecture"]
+    out: list[_Out] = []
+    for b in range(int(kv[f"{arch}.vision.block_count"])):
+        for suffix in ("weight", "bias"):
+            names = [f"v.blk.{b}.attn_{x}.{suffix}" for x in "qkv"]
+            if all(name in tensors for name in names):
+                parts = [tensors[name] for name in names]
+                _, *rest = _numpy_shape(parts[0])
+                shape = (sum(_numpy_shape(p)[0] for p in parts), *rest)
+                out.append(_f32_tensor(f"v.blk.{b}.attn_qkv.{suffix}", shape, partial(_concat_f32, parts)))
+    patch = tensors.get("v.patch_embed.weight")
+    if patch is None or len(patch.shape) != 4 or _numpy_shape(patch)[1] != 2:
+        raise SplitError("v.patch_embed.weight is not a Conv3D kernel of 2 temporal slices")
+    channels = int(kv.get(f"{arch}.vision.num_channels") or 3)
+    packed, _, height, width = _numpy_shape(patch)
+    kernel = (packed // channels, channels, height, width)
+    for i, name in enumerate(("v.patch_embd.weight", "v.patch_embd.weight.1")):
+        out.append(_f32_tensor(name, kernel, partial(_temporal_slice, patch, kernel, i)))
+    spec = _ARCHS[arch]
+    for i, block in enumerate(kv.get(f"{arch}.vision.deepstack_visual_indexes", [])):
+        for leaf, clip_leaf in _QWEN3VL_DEEPSTACK.items():
+            for suffix in ("weight", "bias"):
+                if (t := tensors.get(f"v.deepstack_merger.{i}.{leaf}.{suffix}")) is not None:
+                    out.append(_clip_tensor(spec, f"v.deepstack.{int(block)}.{clip_leaf}.{suffix}", t, kv))
+    return out
+
+
 def _as_is(name: str, data: np.ndarray, kv: KV) -> np.ndarray:
     return data
 
 
-def _nothing(kv: KV) -> dict[str, np.ndarray]:
-    return {}
+def _nothing(kv: KV, tensors: dict[str, Any]) -> list[_Out]:
+    return []
 
 
 @dataclass(frozen=True)
@@ -258,7 +374,8 @@ class _Arch:
     """How one architecture's single file splits: llama.cpp's name of its text architecture, its vision
     tensors' clip names (top level, and the leaf names in `v.blk.N.`), the clip tensors llama.cpp wants F32,
     the clip keys, the text keys llama.cpp needs beyond or instead of the file's own (under `text_arch`; None
-    drops one), a change to a clip tensor's data (by its clip name), and clip tensors the file lacks."""
+    drops one), a change to a clip tensor's data (by its clip name), and clip tensors the file lacks or has
+    in another form (by Ollama's names: "" in `top`/`block`, or matching `consumed`)."""
 
     text_arch: str
     top: dict[str, str]
@@ -267,7 +384,8 @@ class _Arch:
     clip_kv: Callable[[gguf.GGUFWriter, KV, Shapes], None]
     text_kv: Callable[[KV], KV]
     clip_tensor: Callable[[str, np.ndarray, KV], np.ndarray] = _as_is
-    clip_extra: Callable[[KV], dict[str, np.ndarray]] = _nothing
+    clip_extra: Callable[[KV, dict[str, Any]], list[_Out]] = _nothing
+    consumed: re.Pattern[str] | None = None  # more tensors `clip_extra` writes in another form
 
 
 _ARCHS = {
@@ -278,6 +396,10 @@ _ARCHS = {
     "mistral3": _Arch("mistral3", _MISTRAL3_TOP, _MISTRAL3_BLOCK, ("v.patch_embd.weight",), _mistral3_clip_kv,
                       _mistral3_text_kv, _mistral3_clip_tensor, _mistral3_clip_extra),
     "llama4": _Arch("llama4", _LLAMA4_TOP, _LLAMA4_BLOCK, (), _llama4_clip_kv, _no_text_kv),
+    **{arch: _Arch(arch, _QWEN3VL_TOP, _QWEN3VL_BLOCK, ("v.position_embd.weight",), _qwen3vl_clip_kv, _qwen3vl_text_kv,
+                   clip_extra=_qwen3vl_clip_extra,
+                   consumed=re.compile(r"v\.deepstack_merger\.\d+\.(norm|linear_fc1|linear_fc2)\.(weight|bias)"))
+       for arch in ("qwen3vl",)},
 }
 SPLIT_ARCHS = tuple(_ARCHS)
 _BLOCK_RE = re.compile(r"v\.blk\.(\d+)\.(.+)\.(weight|bias)")
@@ -291,15 +413,18 @@ def vision_arch(kv: dict[str, Any]) -> str | None:
 
 
 def clip_name(arch: str, name: str) -> str | None:
-    """llama.cpp's clip name of one of Ollama's tensors of `arch`; None for a text tensor; SplitError for a
-    vision tensor it does not know (never dropped silently)."""
+    """llama.cpp's clip name of one of Ollama's tensors of `arch`; None for a text tensor; "" for one the
+    architecture's `clip_extra` writes in another form; SplitError for a vision tensor it does not know (never
+    dropped silently)."""
     if not name.startswith(("v.", "mm.")):
         return None
     spec = _ARCHS[arch]
     if name in spec.top:
         return spec.top[name]
     if (m := _BLOCK_RE.fullmatch(name)) and m[2] in spec.block:
-        return f"v.blk.{m[1]}.{spec.block[m[2]]}.{m[3]}"
+        return f"v.blk.{m[1]}.{spec.block[m[2]]}.{m[3]}" if spec.block[m[2]] else ""
+    if spec.consumed and spec.consumed.fullmatch(name):
+        return ""
     raise SplitError(f"unknown vision tensor {name!r}")
 
 
@@ -318,6 +443,8 @@ def _add(w: gguf.GGUFWriter, key: str, value: Any) -> None:
         w.add_string(key, value)
     elif isinstance(value, float):
         w.add_float32(key, value)
+    elif isinstance(value, int):
+        w.add_uint32(key, value)
     elif value is not None:
         w.add_array(key, value)
 
@@ -344,18 +471,6 @@ def _clip_kv(w: gguf.GGUFWriter, arch: str, kv: KV, shapes: Shapes) -> None:
     _ARCHS[arch].clip_kv(w, kv, shapes)
 
 
-@dataclass(frozen=True)
-class _Out:
-    """A tensor to write: its header, and its data, read (and changed) only when written, one at a time."""
-
-    name: str
-    shape: tuple[int, ...]
-    dtype: np.dtype[Any]
-    nbytes: int
-    qtype: gguf.GGMLQuantizationType
-    load: Callable[[], np.ndarray]
-
-
 def _text_tensor(t: Any) -> _Out:
     return _Out(t.name, t.data.shape, t.data.dtype, t.data.nbytes, t.tensor_type, lambda: t.data)
 
@@ -367,10 +482,6 @@ def _clip_tensor(spec: _Arch, name: str, t: Any, kv: KV) -> _Out:
         return _Out(name, data.shape, np.dtype(np.float32), data.size * 4, gguf.GGMLQuantizationType.F32,
                     lambda: spec.clip_tensor(name, data, kv).astype(np.float32))
     return _Out(name, data.shape, data.dtype, data.nbytes, t.tensor_type, lambda: spec.clip_tensor(name, data, kv))
-
-
-def _new_tensor(name: str, data: np.ndarray) -> _Out:
-    return _Out(name, data.shape, data.dtype, data.nbytes, gguf.GGMLQuantizationType.F32, lambda: data)
 
 
 def _write(path: Path, w: gguf.GGUFWriter, tensors: list[_Out]) -> None:
@@ -399,10 +510,10 @@ def _split_into(src: Path, out: Path) -> None:
     n_vocab = shapes.get("token_embd.weight", (0, 0))[-1]  # shape [n_embd, n_vocab]
     names = {t.name: clip_name(arch, t.name) for t in reader.tensors}
     text = [_text_tensor(t) for t in reader.tensors if names[t.name] is None]
-    vision = [_clip_tensor(spec, str(names[t.name]), t, kv) for t in reader.tensors if names[t.name] is not None]
+    vision = [_clip_tensor(spec, str(names[t.name]), t, kv) for t in reader.tensors if names[t.name]]
     if not vision or not n_vocab:
         raise SplitError("it has no vision tensors" if not vision else "it has no token_embd.weight")
-    vision += [_new_tensor(name, data) for name, data in spec.clip_extra(kv).items()]
+    vision += spec.clip_extra(kv, {t.name: t for t in reader.tensors})
     clip = gguf.GGUFWriter(None, "clip")
     _clip_kv(clip, arch, kv, shapes)
     model = gguf.GGUFWriter(None, spec.text_arch)

@@ -1,6 +1,6 @@
 """Ollama's single-file vision models beyond gemma3 over HTTP: tiny random Qwen2.5-VL (windowed ViT, 2x2 patch
-merger), mistral3 (pixtral tower, patch merger) and llama4 (mixture-of-experts text model, ViT with pixel
-shuffle) with their vision towers inside one GGUF, in Ollama's layout (scripts/make_tiny_vision_model.py
+merger), mistral3 (pixtral tower, patch merger), llama4 (mixture-of-experts text model, ViT with pixel
+shuffle) and Qwen3-VL (deepstack) with their vision towers inside one GGUF, in Ollama's layout (scripts/make_tiny_vision_model.py
 --kind <arch>-single), each created from that one file and split at load time into the text GGUF and the CLIP
 projector llama.cpp loads."""
 
@@ -22,15 +22,16 @@ from test_single_file_vision import SCRIPT, create, rewrite
 
 from pollama.store.split import clip_name, split_model
 
-ARCHS = ("qwen25vl", "mistral3", "llama4")
+ARCHS = ("qwen25vl", "mistral3", "llama4", "qwen3vl")
 # the image tokens of a 40x30 test image, then the markers around them:
 # qwen25vl: resized to whole 16-pixel cells (8-pixel patches merged 2x2), at least libmtmd's 8 tokens: 4x3
 #           cells; <|vision_start|> and <|vision_end|>
 # mistral3: 8-pixel cells (4-pixel patches merged 2x2): 5x4, an [IMG_BREAK] after each row but the last;
 #           [IMG_END]
+# qwen3vl:  as qwen25vl
 # llama4:   two 32-pixel tiles and the overview, each 8x8 patches pixel-shuffled 2x2 to 16 tokens;
 #           <|image_start|> and <|image_end|>
-IMAGE_TOKENS = {"qwen25vl": 12 + 2, "mistral3": 20 + 3 + 1, "llama4": 3 * 16 + 2}
+IMAGE_TOKENS = {"qwen25vl": 12 + 2, "mistral3": 20 + 3 + 1, "llama4": 3 * 16 + 2, "qwen3vl": 12 + 2}
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +188,49 @@ def test_llama4_split(files: dict[str, Path], tmp_path: Path) -> None:
     assert keys["general.architecture"] == "llama4" and keys["llama4.expert_count"] == 2
     assert not [k for k in keys if k.startswith(("llama4.vision.", "llama4.mm."))]
     assert not [t.name for t in text.tensors if t.name.startswith(("v.", "mm."))]
+
+
+# ---- qwen3vl ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("ollama", "llama_cpp"), [
+    ("v.patch_embed.bias", "v.patch_embd.bias"), ("v.pos_embed.weight", "v.position_embd.weight"),
+    ("v.merger.norm.bias", "v.post_ln.bias"), ("v.merger.linear_fc1.weight", "mm.0.weight"),
+    ("v.merger.linear_fc2.bias", "mm.2.bias"), ("v.blk.5.norm1.weight", "v.blk.5.ln1.weight"),
+    ("v.blk.5.mlp.linear_fc2.weight", "v.blk.5.ffn_down.weight"), ("v.blk.0.attn_out.bias", "v.blk.0.attn_out.bias"),
+    # written in another form (merged, split, or renamed by the deepstack indexes)
+    ("v.blk.0.attn_k.weight", ""), ("v.patch_embed.weight", ""), ("v.deepstack_merger.2.linear_fc1.bias", ""),
+    ("blk.0.attn_q_norm.weight", None),
+])
+def test_qwen3vl_tensor_names(ollama: str, llama_cpp: str | None) -> None:
+    assert clip_name("qwen3vl", ollama) == llama_cpp
+
+
+def test_qwen3vl_split(files: dict[str, Path], tmp_path: Path) -> None:
+    model, mmproj = split_model(files["qwen3vl"], tmp_path / "split")
+    reader = gguf.GGUFReader(mmproj)
+    clip = {k: f.contents() for k, f in reader.fields.items()}
+    assert clip["clip.projector_type"] == "qwen3vl_merger" and clip["clip.vision.image_size"] == 32  # 4x4 positions
+    assert clip["clip.vision.feed_forward_length"] == 64 and clip["clip.vision.is_deepstack_layers"] == [True, False]
+    assert clip["clip.vision.image_min_pixels"] == 1024 and clip["clip.vision.temporal_patch_size"] == 2
+    tensors = {t.name: t for t in reader.tensors}
+    source = {t.name: t for t in gguf.GGUFReader(files["qwen3vl"]).tensors}
+    qkv = tensors["v.blk.1.attn_qkv.weight"]
+    assert qkv.tensor_type == gguf.GGMLQuantizationType.F32 and qkv.data.shape == (96, 32)
+    parts = [source[f"v.blk.1.attn_{x}.weight"].data.astype(np.float32) for x in "qkv"]
+    assert np.array_equal(qkv.data, np.concatenate(parts))
+    assert tensors["v.blk.1.attn_qkv.bias"].data.shape == (96,)
+    kernel = source["v.patch_embed.weight"].data.astype(np.float32).reshape(32, 3, 2, 8, 8)
+    assert np.array_equal(tensors["v.patch_embd.weight"].data, kernel[:, :, 0])
+    assert np.array_equal(tensors["v.patch_embd.weight.1"].data, kernel[:, :, 1])
+    assert np.array_equal(tensors["v.deepstack.0.fc2.weight"].data, source["v.deepstack_merger.0.linear_fc2.weight"].data)
+    assert not [n for n in tensors if n.endswith(("attn_q.weight", "attn_k.weight", "attn_v.weight"))]
+    keys = {k: f.contents() for k, f in gguf.GGUFReader(model).fields.items()}
+    assert keys["general.architecture"] == "qwen3vl" and keys["qwen3vl.n_deepstack_layers"] == 1
+    assert keys["qwen3vl.rope.dimension_sections"] == [2, 3, 3, 0]
+
+
+def test_qwen3vl_without_mrope_sections(files: dict[str, Path], tmp_path: Path) -> None:
+    """A file without M-RoPE sections gets Qwen3-VL's, as Ollama's shim gives them."""
+    path = rewrite(files["qwen3vl"], tmp_path / "plain.gguf", {"qwen3vl.rope.mrope_section": None})
+    model, _ = split_model(path, tmp_path / "split")
+    keys = {k: f.contents() for k, f in gguf.GGUFReader(model).fields.items()}
+    assert keys["qwen3vl.rope.dimension_sections"] == [24, 20, 20, 0]

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "runner"))
 
 import llama_cpp as lc  # noqa: E402
+from fixtures.quote import QUOTE  # noqa: E402
 from fixtures.tiny_gguf import make_tiny_llama, smollm2_path  # noqa: E402
 from runner_helpers import ListSink  # noqa: E402
 
@@ -44,19 +45,10 @@ from pollama.runner.sampling import Sampler, parse_options  # noqa: E402
 from pollama.runner.speculate import parse_spec_options  # noqa: E402
 
 N_CTX = 2048
-POEM = """The sun goes down behind the hill,
-the evening air is calm and still.
-The birds fly home across the sky,
-the river softly passes by.
-A lamp is lit in every room,
-the garden fills with sweet perfume.
-The children sleep, the stars come out,
-and quiet settles all about."""
 PROMPTS = {  # name: (prompt, stop strings)
     "free-form": ("<|im_start|>user\nWrite a short story about a robot learning to paint.<|im_end|>\n"
                   "<|im_start|>assistant\n", []),
-    "quoting": (f"Here is a poem:\n\n{POEM}\n\nHere is the same poem again, copied exactly:\n\n{POEM}\n\n"
-                "And once more, copied exactly:\n\n", ["\n\n"]),
+    "quoting": (QUOTE, ["\n\n"]),
 }
 
 

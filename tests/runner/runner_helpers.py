@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import llama_cpp as lc
 
 from pollama.runner.client import RunnerProcess
+from pollama.runner.draft import Drafter
 from pollama.runner.engine import Completion, Engine
 from pollama.runner.llama import ContextConfig, Model, make_context
 from pollama.runner.protocol import CompletionRequest, Finished, Piece
@@ -69,10 +70,14 @@ class ListSink:
 
 
 @contextmanager
-def engine_running(model: Model, *, n_ctx: int, parallel: int, flush_interval: float = 0.0) -> Iterator[Engine]:
-    """An Engine on its own thread (started as the runner starts it), stopped and freed afterwards."""
-    ctx = make_context(model, ContextConfig(n_ctx, parallel, 64, 1))
-    engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=64, flush_interval=flush_interval)
+def engine_running(model: Model, *, n_ctx: int, parallel: int, flush_interval: float = 0.0, n_batch: int = 64,
+                   draft: Model | None = None) -> Iterator[Engine]:
+    """An Engine on its own thread (started as the runner starts it; with `draft`, a draft model beside it),
+    stopped and freed afterwards."""
+    ctx = make_context(model, ContextConfig(n_ctx, parallel, n_batch, 1))
+    drafter = Drafter(draft, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, threads=1) if draft else None
+    engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, flush_interval=flush_interval,
+                    drafter=drafter)
     thread = engine.start()
     try:
         yield engine
@@ -80,6 +85,8 @@ def engine_running(model: Model, *, n_ctx: int, parallel: int, flush_interval: f
         engine.stop()
         thread.join(10)
         lc.llama_free(ctx)
+        if drafter is not None:
+            drafter.close()
 
 
 def submit(engine: Engine, model: Model, prompt: str, n: int) -> ListSink:

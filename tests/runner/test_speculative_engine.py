@@ -10,19 +10,16 @@ valid (if poor) draft.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-import llama_cpp as lc
 import pytest
 from fixtures.tiny_gguf import make_tiny_llama
-from runner_helpers import ListSink
+from runner_helpers import ListSink, engine_running
 
 from pollama.grammar import JSON_GRAMMAR
-from pollama.runner.draft import Drafter
 from pollama.runner.engine import Completion, Engine
-from pollama.runner.llama import ContextConfig, Model, common_prefix, make_context
+from pollama.runner.llama import Model, common_prefix
 from pollama.runner.sampling import Sampler, parse_options
 from pollama.runner.speculate import parse_spec_options
 
@@ -36,21 +33,9 @@ def other_draft(tmp_path_factory: pytest.TempPathFactory) -> Model:
     return Model(make_tiny_llama(tmp_path_factory.mktemp("draft") / "draft.gguf", seed=1))
 
 
-@contextmanager
 def running(model: Model, draft: Model | None = None, *, n_ctx: int = N_CTX, parallel: int = 4,
-            n_batch: int = 64) -> Iterator[Engine]:
-    ctx = make_context(model, ContextConfig(n_ctx, parallel, n_batch, 1))
-    drafter = Drafter(draft, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, threads=1) if draft else None
-    engine = Engine(model, ctx, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, drafter=drafter)
-    thread = engine.start()
-    try:
-        yield engine
-    finally:
-        engine.stop()
-        thread.join(10)
-        lc.llama_free(ctx)
-        if drafter is not None:
-            drafter.close()
+            n_batch: int = 64) -> AbstractContextManager[Engine]:
+    return engine_running(model, n_ctx=n_ctx, parallel=parallel, n_batch=n_batch, draft=draft)
 
 
 def submit(engine: Engine, model: Model, prompt: str | list[int], *, grammar: str | None = None,

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fixtures.quote import POEM, QUOTE
 from fixtures.tiny_gguf import make_tiny_bert, make_tiny_llama
 from model_upload import create_from_gguf, upload_blob
 from PIL import Image
@@ -24,16 +25,6 @@ from pollama.gguf import read_gguf
 from pollama.inference.stream import _speculation
 from pollama.kvcache import bytes_per_token, cache_cells
 
-POEM = """The sun goes down behind the hill,
-the evening air is calm and still.
-The birds fly home across the sky,
-the river softly passes by.
-A lamp is lit in every room,
-the garden fills with sweet perfume.
-The children sleep, the stars come out,
-and quiet settles all about."""
-QUOTE = (f"Here is a poem:\n\n{POEM}\n\nHere is the same poem again, copied exactly:\n\n{POEM}\n\n"
-         "And once more, copied exactly:\n\n")
 GREEDY = {"temperature": 0, "num_predict": 60}
 
 

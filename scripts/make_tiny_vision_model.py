@@ -23,10 +23,12 @@ patch merger; 4-pixel patches, so 8 pixels per image token) as Ollama's convert_
 token, pixel shuffle 2x2, adapter MLP) as Ollama's convert_llama4.go writes it.
 
 `--kind qwen3vl-single` writes `OUTDIR/qwen3vl.gguf`: a Qwen3-VL (qwen3 text model with deepstack inputs; ViT
-with learned positions, a 2x2 merger and a deepstack merger) in the layout of Ollama's published single files.
+with learned positions, a 2x2 merger and a deepstack merger) in the layout of Ollama's published single files;
+`--kind qwen3vlmoe-single` its mixture-of-experts variant, `OUTDIR/qwen3vlmoe.gguf`.
 
 Usage: make_tiny_vision_model.py OUTDIR [--seed N] [--kind mlp|qwen2vl|gemma3-single|qwen25vl-single|
-                                                    mistral3-single|llama4-single|qwen3vl-single]
+                                                    mistral3-single|llama4-single|qwen3vl-single|
+                                                    qwen3vlmoe-single]
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import gguf
@@ -245,9 +248,9 @@ def _qwen25vl_kv(w: gguf.GGUFWriter, t: Tower, heads: int, kv_heads: int) -> Non
 
 
 def _qwen2_text(w: gguf.GGUFWriter, rng: np.random.Generator, n_embd: int, heads: int, kv_heads: int,
-                extra_tokens: int, bias: bool = True) -> None:
-    """Qwen2's text tensors (q/k/v biased unless `bias` is False, as a Mistral's are not; an untied head) under
-    Ollama's names."""
+                extra_tokens: int, bias: bool = True, ffn: bool = True) -> None:
+    """Qwen2's text tensors (q/k/v biased unless `bias` is False, as a Mistral's are not; an untied head; the
+    dense FFN unless `ffn` is False) under Ollama's names."""
     n_vocab, n_ff, hd, s = len(smollm2_tokenizer().tokens) + extra_tokens, 128, n_embd // heads, 1.0 / np.sqrt(n_embd)
     w.add_tensor("token_embd.weight", _w(rng, n_vocab, n_embd, std=1.0))
     w.add_tensor("output_norm.weight", np.ones(n_embd, dtype=np.float32))
@@ -261,9 +264,10 @@ def _qwen2_text(w: gguf.GGUFWriter, rng: np.random.Generator, n_embd: int, heads
             if bias:
                 w.add_tensor(p + name + ".bias", np.zeros(rows, dtype=np.float32))
         w.add_tensor(p + "attn_output.weight", _w(rng, n_embd, heads * hd, std=s))
-        w.add_tensor(p + "ffn_gate.weight", _w(rng, n_ff, n_embd, std=s))
-        w.add_tensor(p + "ffn_up.weight", _w(rng, n_ff, n_embd, std=s))
-        w.add_tensor(p + "ffn_down.weight", _w(rng, n_embd, n_ff, std=1.0 / np.sqrt(n_ff)))
+        if ffn:
+            w.add_tensor(p + "ffn_gate.weight", _w(rng, n_ff, n_embd, std=s))
+            w.add_tensor(p + "ffn_up.weight", _w(rng, n_ff, n_embd, std=s))
+            w.add_tensor(p + "ffn_down.weight", _w(rng, n_embd, n_ff, std=1.0 / np.sqrt(n_ff)))
 
 
 def _qwen25vl_vision(w: gguf.GGUFWriter, t: Tower, rng: np.random.Generator) -> None:
@@ -444,9 +448,13 @@ def write_llama4_single(path: Path, seed: int = 0) -> Path:
     return path
 
 
-def _qwen3vl_kv(w: gguf.GGUFWriter, t: Tower, heads: int, kv_heads: int, head_dim: int) -> None:
-    """The keys of Ollama's single-file qwen3vl (convert_qwen3vl.go before it wrote a separate projector:
-    qwen3's keys, M-RoPE sections, the vision ones); a deepstack merger after block 0."""
+QWEN3VLMOE_EXPERTS = 4
+
+
+def _qwen3vl_kv(w: gguf.GGUFWriter, arch: str, t: Tower, heads: int, kv_heads: int, head_dim: int) -> None:
+    """The keys of Ollama's single-file qwen3vl/qwen3vlmoe (convert_qwen3vl.go before it wrote a separate
+    projector: qwen3's keys, M-RoPE sections, the vision ones); a deepstack merger after block 0; the MoE
+    one: 4 experts, 2 used, each of feed_forward_length / 2."""
     for key, value in (("block_count", 2), ("context_length", 2048), ("embedding_length", t.text_embd),
                        ("feed_forward_length", 128), ("attention.head_count", heads),
                        ("attention.head_count_kv", kv_heads), ("attention.key_length", head_dim),
@@ -455,14 +463,18 @@ def _qwen3vl_kv(w: gguf.GGUFWriter, t: Tower, heads: int, kv_heads: int, head_di
                        ("vision.num_channels", 3), ("vision.patch_size", t.patch_size),
                        ("vision.spatial_merge_size", 2), ("vision.temporal_patch_size", 2),
                        ("vision.shortest_edge", 32 * 32), ("vision.longest_edge", 256 * 256)):
-        w.add_uint32(f"qwen3vl.{key}", value)
+        w.add_uint32(f"{arch}.{key}", value)
     for key, fvalue in (("rope.freq_base", 5e6), ("attention.layer_norm_rms_epsilon", 1e-6),
                         ("vision.attention.layer_norm_epsilon", 1e-6), ("vision.rope.freq_base", 1e4)):
-        w.add_float32(f"qwen3vl.{key}", fvalue)
-    w.add_array("qwen3vl.rope.mrope_section", [2, 3, 3])
-    w.add_array("qwen3vl.vision.deepstack_visual_indexes", [0])
-    w.add_array("qwen3vl.vision.image_mean", [0.5, 0.5, 0.5])
-    w.add_array("qwen3vl.vision.image_std", [0.5, 0.5, 0.5])
+        w.add_float32(f"{arch}.{key}", fvalue)
+    w.add_array(f"{arch}.rope.mrope_section", [2, 3, 3])
+    w.add_array(f"{arch}.vision.deepstack_visual_indexes", [0])
+    w.add_array(f"{arch}.vision.image_mean", [0.5, 0.5, 0.5])
+    w.add_array(f"{arch}.vision.image_std", [0.5, 0.5, 0.5])
+    if arch == "qwen3vlmoe":
+        w.add_uint32(f"{arch}.expert_count", QWEN3VLMOE_EXPERTS)
+        w.add_uint32(f"{arch}.expert_used_count", 2)
+        w.add_bool(f"{arch}.norm_top_k_prob", True)
 
 
 def _linear(w: gguf.GGUFWriter, rng: np.random.Generator, name: str, n_out: int, n_in: int, std: float,
@@ -499,14 +511,28 @@ def _qwen3vl_vision(w: gguf.GGUFWriter, t: Tower, rng: np.random.Generator) -> N
         _linear(w, rng, p + "linear_fc2", t.text_embd, 4 * d, 2.0 / np.sqrt(4 * d))
 
 
-def write_qwen3vl_single(path: Path, seed: int = 0) -> Path:
-    """One Qwen3-VL GGUF with its vision tower inside, in the layout of Ollama's published files."""
+def _moe_ffn(w: gguf.GGUFWriter, rng: np.random.Generator, n_embd: int, n_ff: int, layers: int) -> None:
+    """A router and experts' gate, up and down per block, as Ollama lays them out ([experts, out, in])."""
+    for i in range(layers):
+        p, e = f"blk.{i}.", QWEN3VLMOE_EXPERTS
+        w.add_tensor(p + "ffn_gate_inp.weight", _w(rng, e, n_embd, std=1.0 / np.sqrt(n_embd)))
+        for name in ("ffn_gate_exps", "ffn_up_exps"):
+            w.add_tensor(p + name + ".weight", _w(rng, e, n_ff, n_embd, std=1.0 / np.sqrt(n_embd)))
+        w.add_tensor(p + "ffn_down_exps.weight", _w(rng, e, n_embd, n_ff, std=1.0 / np.sqrt(n_ff)))
+
+
+def write_qwen3vl_single(path: Path, seed: int = 0, arch: str = "qwen3vl") -> Path:
+    """One Qwen3-VL GGUF with its vision tower inside, in the layout of Ollama's published files; `arch`
+    "qwen3vlmoe": its mixture-of-experts text model."""
     rng = np.random.default_rng(seed)
     tower = Tower(kind="qwen2vl")
-    w = tokenizer_writer(path, "qwen3vl", name="tiny-qwen3vl", chat_template=smollm2_tokenizer().chat_template,
+    w = tokenizer_writer(path, arch, name=f"tiny-{arch}", chat_template=smollm2_tokenizer().chat_template,
                          extra_tokens=QWEN25VL_TOKENS)
-    _qwen3vl_kv(w, tower, heads=4, kv_heads=2, head_dim=16)
-    _qwen2_text(w, rng, tower.text_embd, heads=4, kv_heads=2, extra_tokens=len(QWEN25VL_TOKENS), bias=False)
+    _qwen3vl_kv(w, arch, tower, heads=4, kv_heads=2, head_dim=16)
+    _qwen2_text(w, rng, tower.text_embd, heads=4, kv_heads=2, extra_tokens=len(QWEN25VL_TOKENS), bias=False,
+                ffn=arch == "qwen3vl")
+    if arch == "qwen3vlmoe":
+        _moe_ffn(w, rng, tower.text_embd, 128 // 2, layers=2)
     for i in range(2):  # qwen3's per-head q and k norms
         for name in ("attn_q_norm", "attn_k_norm"):
             w.add_tensor(f"blk.{i}.{name}.weight", np.ones(16, dtype=np.float32))
@@ -519,7 +545,8 @@ SINGLE = {"gemma3-single": ("gemma3.gguf", write_gemma3_single),
           "qwen25vl-single": ("qwen25vl.gguf", write_qwen25vl_single),
           "mistral3-single": ("mistral3.gguf", write_mistral3_single),
           "llama4-single": ("llama4.gguf", write_llama4_single),
-          "qwen3vl-single": ("qwen3vl.gguf", write_qwen3vl_single)}
+          "qwen3vl-single": ("qwen3vl.gguf", write_qwen3vl_single),
+          "qwen3vlmoe-single": ("qwen3vlmoe.gguf", partial(write_qwen3vl_single, arch="qwen3vlmoe"))}
 
 
 def main(argv: list[str] | None = None) -> int:

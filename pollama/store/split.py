@@ -32,7 +32,7 @@ llama4 follows convert_llama4.go and handle_llama4 / handle_llama4_clip: the tex
 (its MoE tensors already have llama.cpp's names and layout); the tower, the pixel-shuffle adapter MLP and the
 projector are renamed to llama.cpp's `llama4` projector, whose scale factor is 1 / pixel_shuffle_ratio.
 
-qwen3vl (Qwen3-VL) follows the layout of Ollama's published files (convert_qwen3vl.go before it wrote
+qwen3vl and qwen3vlmoe (Qwen3-VL) follow the layout of Ollama's published files (convert_qwen3vl.go before it wrote
 a separate projector) and handle_qwen3vl / handle_qwen3vl_clip: the text model gets its M-RoPE sections padded to
 four (Qwen3-VL's [24, 20, 20] when the file has none) and the deepstack layer count; each vision block's Q, K and
 V are merged into one F32 `attn_qkv` (dequantized: a file may mix types), the Conv3D patch kernel is split into
@@ -270,7 +270,7 @@ def _no_text_kv(kv: KV) -> KV:
     return {}
 
 
-# ---- qwen3vl (Qwen3-VL) ----------------------------------------------------------------------------------
+# ---- qwen3vl, qwen3vlmoe (Qwen3-VL) -----------------------------------------------------------------------
 _QWEN3VL_TOP = {"v.patch_embed.weight": "", "v.patch_embed.bias": "v.patch_embd.bias",
                 "v.pos_embed.weight": "v.position_embd.weight", **_both("v.merger.norm", "v.post_ln"),
                 **_both("v.merger.linear_fc1", "mm.0"), **_both("v.merger.linear_fc2", "mm.2")}
@@ -399,7 +399,7 @@ _ARCHS = {
     **{arch: _Arch(arch, _QWEN3VL_TOP, _QWEN3VL_BLOCK, ("v.position_embd.weight",), _qwen3vl_clip_kv, _qwen3vl_text_kv,
                    clip_extra=_qwen3vl_clip_extra,
                    consumed=re.compile(r"v\.deepstack_merger\.\d+\.(norm|linear_fc1|linear_fc2)\.(weight|bias)"))
-       for arch in ("qwen3vl",)},
+       for arch in ("qwen3vl", "qwen3vlmoe")},
 }
 SPLIT_ARCHS = tuple(_ARCHS)
 _BLOCK_RE = re.compile(r"v\.blk\.(\d+)\.(.+)\.(weight|bias)")

@@ -22,16 +22,16 @@ from test_single_file_vision import SCRIPT, create, rewrite
 
 from pollama.store.split import clip_name, split_model
 
-ARCHS = ("qwen25vl", "mistral3", "llama4", "qwen3vl")
+ARCHS = ("qwen25vl", "mistral3", "llama4", "qwen3vl", "qwen3vlmoe")
 # the image tokens of a 40x30 test image, then the markers around them:
 # qwen25vl: resized to whole 16-pixel cells (8-pixel patches merged 2x2), at least libmtmd's 8 tokens: 4x3
 #           cells; <|vision_start|> and <|vision_end|>
 # mistral3: 8-pixel cells (4-pixel patches merged 2x2): 5x4, an [IMG_BREAK] after each row but the last;
 #           [IMG_END]
-# qwen3vl:  as qwen25vl
+# qwen3vl, qwen3vlmoe: as qwen25vl
 # llama4:   two 32-pixel tiles and the overview, each 8x8 patches pixel-shuffled 2x2 to 16 tokens;
 #           <|image_start|> and <|image_end|>
-IMAGE_TOKENS = {"qwen25vl": 12 + 2, "mistral3": 20 + 3 + 1, "llama4": 3 * 16 + 2, "qwen3vl": 12 + 2}
+IMAGE_TOKENS = {"qwen25vl": 12 + 2, "mistral3": 20 + 3 + 1, "llama4": 3 * 16 + 2, "qwen3vl": 12 + 2, "qwen3vlmoe": 12 + 2}
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +234,14 @@ def test_qwen3vl_without_mrope_sections(files: dict[str, Path], tmp_path: Path) 
     model, _ = split_model(path, tmp_path / "split")
     keys = {k: f.contents() for k, f in gguf.GGUFReader(model).fields.items()}
     assert keys["qwen3vl.rope.dimension_sections"] == [24, 20, 20, 0]
+
+
+def test_qwen3vlmoe_split(files: dict[str, Path], tmp_path: Path) -> None:
+    model, mmproj = split_model(files["qwen3vlmoe"], tmp_path / "split")
+    text = gguf.GGUFReader(model)
+    keys = {k: f.contents() for k, f in text.fields.items()}
+    assert keys["general.architecture"] == "qwen3vlmoe" and keys["qwen3vlmoe.expert_count"] == 4
+    assert keys["qwen3vlmoe.rope.dimension_sections"] == [2, 3, 3, 0] and keys["qwen3vlmoe.n_deepstack_layers"] == 1
+    assert "blk.1.ffn_down_exps.weight" in {t.name for t in text.tensors}
+    clip = {k: f.contents() for k, f in gguf.GGUFReader(mmproj).fields.items()}
+    assert clip["clip.projector_type"] == "qwen3vl_merger"

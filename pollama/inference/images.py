@@ -19,6 +19,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from pollama.api.errors import BadRequest
+from pollama.prompt.renderers._image_tags import number_image_tags
 from pollama.runner.protocol import ImageInput
 
 __all__ = ["MAX_IMAGE_PIXELS", "MAX_REQUEST_PIXELS", "FORMATS", "decode_image", "decode_images", "decode_message_images",
@@ -88,13 +89,7 @@ def message_images(messages: Sequence[dict[str, Any]]) -> list[ImageInput]:
 def tag_text(content: str, count: int, offset: int = 0) -> str:
     """`content` with tags for its `count` images numbered from `offset`: each `[img]` placeholder takes the
     next number, the rest go in front (Ollama's imageTaggedMessages, for templates)."""
-    prefix = ""
-    for n in range(offset, offset + count):
-        tag = f"[img-{n}]"
-        if "[img]" in content:
-            content = content.replace("[img]", tag, 1)
-        else:
-            prefix += tag
+    prefix, content = number_image_tags(content, count, offset)
     return prefix + content
 
 

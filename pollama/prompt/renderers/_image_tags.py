@@ -3,7 +3,20 @@ that take `use_img_tags` (Ollama's server always sets it)."""
 
 from __future__ import annotations
 
-__all__ = ["with_image_tags"]
+__all__ = ["with_image_tags", "number_image_tags"]
+
+
+def number_image_tags(content: str, count: int, offset: int) -> tuple[str, str]:
+    """(the tags of the images that have no `[img]` placeholder, `content` with its placeholders numbered):
+    `count` images numbered from `offset`, the placeholders taking the numbers in order."""
+    prefix = ""
+    for n in range(offset, offset + count):
+        tag = f"[img-{n}]"
+        if "[img]" in content:
+            content = content.replace("[img]", tag, 1)
+        else:
+            prefix += tag
+    return prefix, content
 
 
 def with_image_tags(content: str, count: int, offset: int) -> tuple[str, int]:
@@ -16,13 +29,7 @@ def with_image_tags(content: str, count: int, offset: int) -> tuple[str, int]:
         return content, offset
     if "[img-" in content:
         return content, offset + count
-    prefix = ""
-    for n in range(offset, offset + count):
-        tag = f"[img-{n}]"
-        if "[img]" in content:
-            content = content.replace("[img]", tag, 1)
-        else:
-            prefix += tag
+    prefix, content = number_image_tags(content, count, offset)
     if prefix and content and not content[0].isspace():
         prefix += " "
     return prefix + content, offset + count

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["free_port", "Server", "ServerFactory"]
+__all__ = ["free_port", "Server", "ServerFactory", "stop_process"]
 
 
 def free_port() -> int:
@@ -20,6 +20,18 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None, grace: float = 5) -> None:
+    """Terminate `proc` if it still runs; kill it if it has not exited after `grace` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
 
 class Server:
     def __init__(self, models: Path, env: dict[str, str] | None = None, log: Path | None = None) -> None:
@@ -48,13 +60,7 @@ class Server:
         raise RuntimeError("server did not start in time")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc, 10)
         if getattr(self, "log", None):
             self.log.close()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 from polling import wait_until
-from server_proc import Server, free_port
+from server_proc import Server, free_port, stop_process
 
 __all__ = ["CONFIG", "HAProxy", "loaded_on"]
 
@@ -47,13 +47,7 @@ class HAProxy:
             return False
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
         if getattr(self, "log", None):
             self.log.close()
 

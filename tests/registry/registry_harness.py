@@ -27,6 +27,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import uvicorn
+from server_proc import stop_process
 
 from pollama.store.layout import CONFIG_MEDIA_TYPE, MEDIA, Layer, Manifest, Store
 from pollama.store.names import Name, parse_name
@@ -123,13 +124,7 @@ class Registry:
         raise RuntimeError("docker-registry did not start in time")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
         if getattr(self, "log", None):
             self.log.close()
 

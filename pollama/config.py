@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pollama.api.duration import parse_duration
+from pollama.api.options import CHOICES
 
 __all__ = ["Host", "Settings", "parse_host", "settings"]
 
@@ -205,5 +206,5 @@ def settings() -> Settings:
         kv_cache_type=os.environ.get("OLLAMA_KV_CACHE_TYPE", "").strip().strip("\"'").lower(),
         rpc_servers=tuple(r.strip() for r in os.environ.get("OLLAMA_RPC_SERVERS", "").split(",") if r.strip()),
         tensor_split=os.environ.get("POLLAMA_TENSOR_SPLIT", "").strip(),
-        speculative=_choice_env("OLLAMA_SPECULATIVE", ("off", "ngram", "draft")),
+        speculative=_choice_env("OLLAMA_SPECULATIVE", CHOICES["speculative"]),
     )

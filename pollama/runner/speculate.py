@@ -24,11 +24,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pollama.api.options import DEFAULT_OPTIONS
+from pollama.api.options import CHOICES, DEFAULT_OPTIONS
 
 __all__ = ["MODES", "SpecOptions", "parse_spec_options", "NgramIndex", "Budget"]
 
-MODES = ("off", "ngram", "draft")
+MODES = CHOICES["speculative"]
 NGRAM_MAX = 4
 NGRAM_MIN = 2
 DRAFT_MAX = DEFAULT_OPTIONS["draft_max"]

@@ -14,10 +14,11 @@ from model_upload import create_from_gguf
 from procinfo import children, cpu_share
 from server_proc import Server, ServerFactory
 
-# the whole vocabulary to sample from (the model's parameters): no end-of-generation token comes up, no token
-# repeats; num_predict is bounded by 10 x num_ctx: 40960 tokens, far longer than any test waits
+# the tiny llama's greedy text (the model's parameters) never ends by itself (sampled, an end-of-generation
+# token can come up within a second); num_predict is bounded by 10 x num_ctx: 40960 tokens, far longer than
+# any test waits
 ENDLESS = {"seed": 7, "num_predict": 1_000_000}
-PARAMETERS = {"temperature": 1.0, "top_k": 0, "top_p": 1.0}
+PARAMETERS = {"temperature": 0}
 MESSAGES = [{"role": "user", "content": "go on"}]
 REQUESTS = {
     "generate": ("/api/generate", {"model": "tiny", "prompt": "go", "raw": True, "stream": False,
